@@ -1,0 +1,207 @@
+"""hardstep's settings: a TOML file, hand-editable, written back with comments kept.
+
+Every key has a default from the reference procedures and a kind that says how it is validated.
+Invalid values are refused with a message that names the key.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from app import validate
+from app.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Field:
+    section: str
+    key: str
+    default: Any
+    kind: str
+    help: str
+
+    @property
+    def name(self) -> str:
+        return f"[{self.section}] {self.key}"
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("docker", "private_network", "private", "name",
+          "User-defined bridge network shared only by Traefik and the socket proxy."),
+    Field("docker", "socket_proxy_container", "dockerproxy", "name",
+          "Name of the Docker socket proxy container."),
+    Field("docker", "socket_proxy_image", "tecnativa/docker-socket-proxy:latest", "image",
+          "Image of the socket proxy."),
+    Field("docker", "probe_image", "alpine:latest", "image",
+          "Image of the short-lived probe container that runs the live checks (needs wget)."),
+    Field("docker", "socket", "/var/run/docker.sock", "abspath",
+          "The engine's socket on the host, mounted read-only into the socket proxy."),
+    Field("traefik", "container", "proxy", "name", "Name of the Traefik container."),
+    Field("traefik", "config", "/opt/traefik/traefik.toml", "abspath", "Traefik's static configuration file."),
+    Field("traefik", "web_network", "web", "name", "Network Traefik shares with the services it routes."),
+    Field("synapse", "container", "synapse", "name", "Name of the Synapse container."),
+    Field("synapse", "config", "/opt/matrix/synapse/homeserver.yaml", "abspath", "Synapse's homeserver.yaml."),
+    Field("synapse", "server_name", "matrix.example.com", "hostname", "The homeserver's server_name."),
+    Field("synapse", "url", "https://matrix.example.com", "url", "Public URL of the homeserver."),
+    Field("turn", "domain", "turn.matrix.example.com", "hostname", "Public name of the TURN server."),
+    Field("turn", "container", "coturn", "name", "Name of the coTURN container."),
+    Field("turn", "config", "/opt/coturn/turnserver.conf", "abspath", "coTURN's turnserver.conf."),
+    Field("turn", "certs_dir", "/opt/certs", "abspath", "Folder shared by the acme container and coTURN."),
+)
+
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "name": (validate.is_docker_name, "is not a valid Docker name (letters, digits, '_', '.', '-')"),
+    "hostname": (validate.is_hostname, "is not a host name such as matrix.example.com"),
+    "abspath": (validate.is_abs_path, "is not an absolute path"),
+    "image": (validate.is_image_ref, "is not a valid image reference such as alpine:latest"),
+    "url": (validate.is_url, "is not an http(s) URL such as https://matrix.example.com"),
+}
+
+_BY_KEY = {(f.section, f.key): f for f in FIELDS}
+
+
+def field(section: str, key: str) -> Field:
+    try:
+        return _BY_KEY[(section, key)]
+    except KeyError:
+        raise ConfigError(f"config: unknown key [{section}] {key}") from None
+
+
+def check_value(section: str, key: str, value: Any) -> Any:
+    """Return the value when valid for its key, raise ConfigError naming the key when not."""
+    spec = field(section, key)
+    if not isinstance(value, str):
+        raise ConfigError(f"config: {spec.name} must be a string, got {type(value).__name__}")
+    ok, why = _CHECKS[spec.kind]
+    if not ok(value):
+        raise ConfigError(f"config: {spec.name} = {value!r} {why}")
+    return value
+
+
+class Section:
+    """Read-only attribute view of one table: ``config.docker.private_network``."""
+
+    def __init__(self, name: str, values: dict[str, Any]):
+        self._name = name
+        self._values = values
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(f"[{self._name}] has no key {key!r}") from None
+
+
+class Config:
+    """Validated settings. Immutable: ``with_value`` returns a new Config."""
+
+    def __init__(self, values: dict[str, dict[str, Any]] | None = None, path: Path | None = None,
+                 exists: bool = False):
+        merged: dict[str, dict[str, Any]] = {}
+        for spec in FIELDS:
+            merged.setdefault(spec.section, {})[spec.key] = spec.default
+        for section, table in (values or {}).items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"config: [{section}] must be a table")
+            for key, value in table.items():
+                merged[section][key] = check_value(section, key, _plain(value))
+        self._values = merged
+        self.path = path
+        self.exists = exists
+
+    def __getattr__(self, section: str) -> Section:
+        values = self.__dict__.get("_values", {})
+        if section in values:
+            return Section(section, values[section])
+        raise AttributeError(section)
+
+    def value(self, section: str, key: str) -> Any:
+        field(section, key)
+        return self._values[section][key]
+
+    def with_value(self, section: str, key: str, value: Any) -> "Config":
+        values = self.to_dict()
+        values[section][key] = check_value(section, key, value)
+        return Config(values, self.path, self.exists)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {section: dict(table) for section, table in self._values.items()}
+
+
+def _plain(value: Any) -> Any:
+    """tomlkit items -> plain Python values."""
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if unwrap else value
+
+
+def default_config_path() -> Path:
+    if os.geteuid() == 0:
+        return Path("/etc/hardstep/config.toml")
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "hardstep" / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file; a missing file means defaults (first run)."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    path = Path(path) if path else default_config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path, exists=False)
+    except PermissionError:
+        raise ConfigError(f"config: permission denied reading {path}; run as root or pass --config") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config: {path} is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config: {path} is not UTF-8 text") from None
+    try:
+        document = tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+    return Config(document.unwrap(), path=path, exists=True)
+
+
+def render_config(config: Config, original: str | None = None) -> str:
+    """The TOML text for ``config``; with ``original``, only changed values are rewritten."""
+    import tomlkit
+
+    document = tomlkit.parse(original) if original else tomlkit.document()
+    if not original:
+        document.add(tomlkit.comment("hardstep settings. Every key is optional; see README.md."))
+    for spec in FIELDS:
+        value = config.value(spec.section, spec.key)
+        table = document.get(spec.section)
+        if table is None:
+            table = tomlkit.table()
+            document.add(tomlkit.nl())
+            document.add(spec.section, table)
+        if table.get(spec.key) != value:
+            table[spec.key] = value
+            if not original:
+                table[spec.key].comment(spec.help)
+    return tomlkit.dumps(document)
+
+
+def save_config(config: Config, path: Path | None = None) -> Path:
+    """Write ``config`` to its file atomically, keeping comments and unknown formatting."""
+    from app.fileops import atomic_write
+
+    path = Path(path or config.path or default_config_path())
+    try:
+        original = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        original = None
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, render_config(config, original), default_mode=0o600)
+    except OSError as exc:
+        raise ConfigError(f"config: cannot write {path}: {exc.strerror}") from None
+    return path

@@ -1,0 +1,252 @@
+"""Actions on the Docker engine: images, networks and containers, each with its undo."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from app.actions import Action, ApplyContext, Undo, sh
+from app.containers import MANAGED_LABEL, STEP_LABEL, ContainerSpec
+from app.errors import ApplyError
+from app.validate import split_image
+
+if TYPE_CHECKING:
+    from app.host import Host
+
+
+def hardstep_labels(step: str) -> dict[str, str]:
+    return {MANAGED_LABEL: "hardstep", STEP_LABEL: step}
+
+
+@dataclass
+class PullImage(Action):
+    image: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Pull the image {self.image} (not on this host yet)"
+
+    def command(self) -> str:
+        return sh("docker", "pull", self.image)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import APIError
+
+        repo, tag = split_image(self.image)
+        layers: dict[str, tuple[int, int]] = {}
+        try:
+            for event in host.docker.api.pull(repo, tag=tag or None, stream=True, decode=True):
+                if "error" in event:
+                    raise ApplyError(f"pulling {self.image} failed: {event['error']}")
+                detail = event.get("progressDetail") or {}
+                if event.get("id") and detail.get("total"):
+                    layers[event["id"]] = (detail.get("current", 0), detail["total"])
+                done = sum(c for c, _ in layers.values())
+                total = sum(t for _, t in layers.values())
+                ctx.log(f"pull {self.image}: {event.get('status', '')}", done / total if total else None)
+        except APIError as exc:
+            raise ApplyError(f"pulling {self.image} failed: {exc.explanation or exc}; "
+                             "check the image name and the host's registry access") from None
+        ctx.log(f"pulled {self.image}", 1.0)
+        return []
+
+
+@dataclass
+class CreateNetwork(Action):
+    name: str
+    step: str
+    driver: str = "bridge"
+    options: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.summary = f"Create the {self.driver} network {self.name}"
+
+    def command(self) -> str:
+        opts = [f"--opt={k}={v}" for k, v in self.options.items()]
+        return sh("docker", "network", "create", f"--driver={self.driver}", *opts, self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        network = host.docker.networks.create(self.name, driver=self.driver, options=self.options or None,
+                                              labels=hardstep_labels(self.step), check_duplicate=True)
+        ctx.log(f"created network {self.name} ({network.short_id})")
+        return [{"type": "network", "name": self.name, "id": network.id}]
+
+
+@dataclass
+class RemoveNetwork(Action):
+    name: str
+    id: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Remove the network {self.name}, which hardstep created"
+
+    def command(self) -> str:
+        return sh("docker", "network", "rm", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            network = host.docker.networks.get(self.id)
+        except NotFound:
+            ctx.log(f"network {self.name} is already gone")
+            return []
+        network.reload()
+        attached = [c.get("Name", "?") for c in (network.attrs.get("Containers") or {}).values()]
+        if attached:
+            raise ApplyError(f"network {self.name} still has {', '.join(sorted(attached))} attached; "
+                             "roll back the steps that use it first")
+        network.remove()
+        ctx.log(f"removed network {self.name}")
+        return []
+
+
+@dataclass
+class RunContainer(Action):
+    spec: ContainerSpec
+
+    def __post_init__(self) -> None:
+        self.summary = f"Start the container {self.spec.name} ({self.spec.image}) on {self.spec.network}"
+
+    def command(self) -> str:
+        return self.spec.docker_run()
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        container = start_checked(host, self.spec, ctx)
+        return [{"type": "container", "name": self.spec.name, "id": container.id}]
+
+
+@dataclass
+class ReplaceContainer(Action):
+    """Recreate a container with new settings; the old one is kept, stopped, for rollback."""
+
+    spec: ContainerSpec
+    changes: str = ""
+
+    def __post_init__(self) -> None:
+        self.summary = f"Recreate the container {self.spec.name} with the settings below (the old one is kept, stopped)"
+        self._previous = f"{self.spec.name}.hardstep-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+
+    def command(self) -> str:
+        return "\n".join([sh("docker", "stop", self.spec.name),
+                          sh("docker", "rename", self.spec.name, self._previous),
+                          self.spec.docker_run()])
+
+    def diff(self) -> str:
+        return self.changes
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        old = host.docker.containers.get(self.spec.name)
+        was_running = old.status == "running"
+        old.rename(self._previous)
+        old.stop(timeout=10)
+        ctx.log(f"stopped {self.spec.name}, kept as {self._previous}")
+        try:
+            container = start_checked(host, self.spec, ctx)
+        except Exception:
+            old.rename(self.spec.name)
+            if was_running:
+                old.start()
+            ctx.log(f"put the old {self.spec.name} back", level="warning")
+            raise
+        return [{"type": "replaced", "name": self.spec.name, "id": container.id,
+                 "previous": self._previous, "previous_running": was_running}]
+
+
+@dataclass
+class StartContainer(Action):
+    name: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Start the stopped container {self.name}"
+
+    def command(self) -> str:
+        return sh("docker", "start", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        host.docker.containers.get(self.name).start()
+        ctx.log(f"started {self.name}")
+        return []
+
+
+@dataclass
+class RemoveContainer(Action):
+    name: str
+    id: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Remove the container {self.name}, which hardstep created"
+
+    def command(self) -> str:
+        return sh("docker", "rm", "-f", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            host.docker.containers.get(self.id).remove(force=True)
+            ctx.log(f"removed container {self.name}")
+        except NotFound:
+            ctx.log(f"container {self.name} is already gone")
+        return []
+
+
+@dataclass
+class RestoreContainer(Action):
+    """Undo a ReplaceContainer: remove the new container, put the kept one back under its name."""
+
+    name: str
+    id: str
+    previous: str
+    previous_running: bool
+
+    def __post_init__(self) -> None:
+        self.summary = f"Put back the previous {self.name} (kept as {self.previous})"
+
+    def command(self) -> str:
+        lines = [sh("docker", "rm", "-f", self.name), sh("docker", "rename", self.previous, self.name)]
+        return "\n".join(lines + ([sh("docker", "start", self.name)] if self.previous_running else []))
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            previous = host.docker.containers.get(self.previous)
+        except NotFound:
+            raise ApplyError(f"the kept container {self.previous} is gone; {self.name} was left as it is") from None
+        RemoveContainer(self.name, self.id).apply(host, ctx)
+        previous.rename(self.name)
+        if self.previous_running:
+            previous.start()
+        ctx.log(f"restored {self.name}")
+        return []
+
+
+def start_checked(host: "Host", spec: ContainerSpec, ctx: ApplyContext, settle: float = 1.5):
+    """Create and start ``spec``; if it is not running shortly after, remove it and fail."""
+    from docker.errors import APIError
+
+    try:
+        container = host.docker.containers.create(**spec.create_kwargs())
+    except APIError as exc:
+        raise ApplyError(f"creating {spec.name} failed: {exc.explanation or exc}") from None
+    try:
+        container.start()
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            container.reload()
+            if container.status not in ("running", "created"):
+                break
+        if container.status != "running":
+            logs = container.logs(tail=5).decode("utf-8", "replace").strip()
+            raise ApplyError(f"{spec.name} did not stay up (status {container.status})"
+                             + (f": {logs.splitlines()[-1]}" if logs else ""))
+    except (APIError, ApplyError) as exc:
+        container.remove(force=True)
+        if isinstance(exc, ApplyError):
+            raise
+        raise ApplyError(f"starting {spec.name} failed: {exc.explanation or exc}") from None
+    ctx.log(f"started {spec.name} ({container.short_id})")
+    return container

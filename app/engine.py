@@ -1,0 +1,175 @@
+"""The engine: plan, apply, check and roll back steps, keeping state and the audit log.
+
+The command line and the wizard both drive hardstep through this class, so they behave alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.actions import Action, ApplyContext
+from app.errors import DockerUnavailable, HardstepError
+from app.model import Applicability, CheckResult, Reporter, Status, ignore
+from app.redact import redact
+from app.steps import get_step, step_ids
+
+if TYPE_CHECKING:
+    from app.config import Config
+    from app.host import Host
+    from app.state import StateStore
+    from app.steps.base import Step
+
+
+@dataclass
+class Plan:
+    step: str
+    applicable: Applicability
+    actions: list[Action] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+@dataclass
+class Outcome:
+    step: str
+    ok: bool
+    done: list[str] = field(default_factory=list)
+    error: str | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    status: Status = Status.PENDING
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for any failure, secrets redacted; SDK errors carry their engine message."""
+    if isinstance(exc, HardstepError):
+        return redact(str(exc))
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {text[0] if text else 'no details'}")
+
+
+class Engine:
+    def __init__(self, host: "Host", config: "Config", state: "StateStore"):
+        self.host = host
+        self.config = config
+        self.state = state
+        self._steps: dict[str, "Step"] = {}
+
+    # --- steps -----------------------------------------------------------------------------
+    def step(self, step_id: str) -> "Step":
+        if step_id not in self._steps:
+            self._steps[step_id] = get_step(step_id)
+        return self._steps[step_id]
+
+    def steps(self) -> list["Step"]:
+        return [self.step(step_id) for step_id in step_ids()]
+
+    def status(self, step_id: str) -> Status:
+        return self.state.status(step_id) or Status.PENDING
+
+    def applicability(self, step_id: str) -> Applicability:
+        return self.step(step_id).applicable(self.host)
+
+    # --- plan and apply --------------------------------------------------------------------
+    def plan(self, step_id: str) -> Plan:
+        step = self.step(step_id)
+        applicable = step.applicable(self.host)
+        if not applicable.ok:
+            return Plan(step_id, applicable)
+        return Plan(step_id, applicable, step.plan(self.host, self.config))
+
+    def apply(self, step_id: str, plan: Plan | None = None, report: Reporter = ignore) -> Outcome:
+        step = self.step(step_id)
+        plan = plan or self.plan(step_id)
+        if not plan.applicable.ok:
+            self.state.update_step(step_id, status=Status.NOT_APPLICABLE.value)
+            raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
+        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        outcome = Outcome(step_id, ok=True)
+        for index, action in enumerate(plan.actions):
+            self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary})
+            ctx.log(action.summary)
+            try:
+                undo = step.apply(self.host, self.config, [action], ctx)
+            except DockerUnavailable:
+                self.state.audit(step_id, action.summary, "failed", error="Docker engine unreachable")
+                raise
+            except Exception as exc:  # every failure becomes a message, never a traceback
+                outcome.ok, outcome.error = False, describe_error(exc)
+                self.state.audit(step_id, action.summary, "failed", error=outcome.error,
+                                 command=action.command())
+                self.state.update_step(step_id, status=Status.FAILED.value, in_flight=None,
+                                       error=outcome.error)
+                ctx.log(f"failed: {outcome.error}", level="error")
+                outcome.status = Status.FAILED
+                return outcome
+            self.state.add_undo(step_id, undo)
+            self.state.audit(step_id, action.summary, "ok", command=action.command())
+            outcome.done.append(action.summary)
+        self.state.update_step(step_id, status=Status.APPLIED.value, in_flight=None, error=None)
+        outcome.checks = self.check(step_id, after_apply=True)
+        outcome.status = self.status(step_id)
+        outcome.ok = outcome.status == Status.VERIFIED
+        return outcome
+
+    # --- checks ----------------------------------------------------------------------------
+    def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
+        step = self.step(step_id)
+        applicable = step.applicable(self.host)
+        if not applicable.ok:
+            results = [step.check("applicable", None, f"not applicable: {applicable.reason}")]
+            self.state.record_checks(step_id, results, Status.NOT_APPLICABLE)
+            return results
+        try:
+            results = step.validate(self.host, self.config)
+        except DockerUnavailable:
+            raise
+        except Exception as exc:
+            results = [step.check("checks ran", False, f"the checks could not run: {describe_error(exc)}")]
+        self.state.record_checks(step_id, results, self._status_after(step_id, results, after_apply))
+        return results
+
+    def check_many(self, ids: list[str] | None = None) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        for step_id in ids or step_ids():
+            results += self.check(step_id)
+        return results
+
+    def _status_after(self, step_id: str, results: list[CheckResult], after_apply: bool) -> Status:
+        if all(r.ok is not False for r in results):
+            return Status.VERIFIED
+        previous = self.status(step_id)
+        if after_apply or previous in (Status.APPLIED, Status.FAILED):
+            return Status.FAILED
+        if previous in (Status.VERIFIED, Status.DRIFTED):
+            return Status.DRIFTED
+        return Status.PENDING
+
+    # --- rollback --------------------------------------------------------------------------
+    def rollback_plan(self, step_id: str) -> list[Action]:
+        return self.step(step_id).rollback(self.host, self.config, self.state.undo_records(step_id))
+
+    def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
+        actions = self.rollback_plan(step_id) if actions is None else actions
+        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        outcome = Outcome(step_id, ok=True)
+        for action in actions:
+            ctx.log(action.summary)
+            try:
+                action.apply(self.host, ctx)
+            except DockerUnavailable:
+                raise
+            except Exception as exc:
+                outcome.ok, outcome.error = False, describe_error(exc)
+                self.state.audit(step_id, f"rollback: {action.summary}", "failed", error=outcome.error)
+                ctx.log(f"rollback failed: {outcome.error}", level="error")
+                outcome.status = self.status(step_id)
+                return outcome
+            self.state.audit(step_id, f"rollback: {action.summary}", "ok", command=action.command())
+            outcome.done.append(action.summary)
+        self.state.update_step(step_id, status=Status.PENDING.value, undo=[], checks=[], error=None)
+        outcome.status = Status.PENDING
+        return outcome

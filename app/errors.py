@@ -1,0 +1,23 @@
+"""Errors the user can act on. Each carries a one-line message that says what to do next."""
+
+
+class HardstepError(Exception):
+    """Base for every error shown to the user as a message, never as a traceback."""
+
+    exit_code = 2
+
+
+class ConfigError(HardstepError):
+    """The configuration file is missing a value, malformed, or holds an invalid value."""
+
+
+class DockerUnavailable(HardstepError):
+    """The Docker engine does not answer."""
+
+
+class UnknownStep(HardstepError):
+    """A step id that is not in the registry."""
+
+
+class ApplyError(HardstepError):
+    """An action failed while it was applied; what was done before it stays recorded."""

@@ -1,0 +1,43 @@
+"""Secrets never leave hardstep: every diff, log line, audit entry and report passes through here."""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "<redacted>"
+
+# Keys whose values are secrets, in YAML (key: value), TOML/INI (key = value),
+# coturn (key=value) and environment (KEY=value) form.
+_SECRET_KEY = (
+    r"[A-Za-z0-9_.-]*(?:secret|password|passwd|token|private[_-]?key|api[_-]?key|"
+    r"macaroon|signing[_-]?key|credential|auth[_-]?key)[A-Za-z0-9_.-]*"
+)
+_ASSIGNMENT = re.compile(
+    rf"(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*(?:export[ \t]+)?[\"']?(?P<key>{_SECRET_KEY})[\"']?[ \t]*[:=][ \t]*)"
+    r"(?P<value>\S.*?)(?P<tail>[ \t]*(?:\r)?)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s/]+)(?=@)", re.IGNORECASE)
+_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
+
+
+def redact(text: str) -> str:
+    """Replace secret values with ``<redacted>``, keeping keys and layout so diffs stay readable."""
+    if not text:
+        return text
+    text = _PEM.sub(f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
+    text = _ASSIGNMENT.sub(_replace_value, text)
+    return _URL_PASSWORD.sub(lambda m: m.group("scheme") + REDACTED, text)
+
+
+def _replace_value(match: re.Match) -> str:
+    value = match.group("value")
+    # An empty mapping start (``password:`` then a block) or a boolean is not a secret.
+    if value.lower() in {"true", "false", "yes", "no", "null", "~", "''", '""', "{}", "[]"}:
+        return match.group(0)
+    return f"{match.group('lead')}{REDACTED}{match.group('tail')}"
+
+
+def redact_value(key: str, value: str) -> str:
+    """Redact one key/value pair (environment variables, labels)."""
+    return REDACTED if re.fullmatch(_SECRET_KEY, key, re.IGNORECASE) and value else value

@@ -1,0 +1,68 @@
+"""The contract every step fulfils. One step lives in one file of this package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from app.actions import Action, ApplyContext, RestoreFile, Undo
+from app.model import Applicability, CheckResult
+
+if TYPE_CHECKING:
+    from app.config import Config
+    from app.host import Host
+
+
+class Step:
+    id: ClassVar[str]
+    title: ClassVar[str]
+    uses_docker: ClassVar[bool] = True
+
+    def explanation(self) -> str:
+        """Why this step matters, in plain words (``assets/steps/<id>.md``)."""
+        from app.assets import read_asset
+
+        return read_asset("steps", f"{self.id}.md")
+
+    def applicable(self, host: "Host") -> Applicability:
+        return Applicability(True)
+
+    def plan(self, host: "Host", config: "Config") -> list[Action]:
+        """The actions that would harden this host; empty when it is hardened already."""
+        raise NotImplementedError
+
+    def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
+              on_done: Any = None) -> list[Undo]:
+        """Apply the planned actions in order. ``on_done(action, undo)`` runs after each one."""
+        records: list[Undo] = []
+        for action in actions:
+            undo = action.apply(host, ctx)
+            records += undo
+            if on_done:
+                on_done(action, undo)
+        return records
+
+    def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
+        raise NotImplementedError
+
+    def rollback(self, host: "Host", config: "Config", undo: list[Undo]) -> list[Action]:
+        """The actions that undo ``undo`` records, newest first."""
+        return [undo_action(record) for record in reversed(undo)]
+
+    def check(self, name: str, ok: bool | None, detail: str, **evidence: Any) -> CheckResult:
+        return CheckResult(self.id, name, ok, detail, evidence)
+
+
+def undo_action(record: Undo) -> Action:
+    """The action that reverses one undo record written by an applied action."""
+    from app import docker_actions as d
+
+    kind = record["type"]
+    if kind == "file":
+        return RestoreFile(record["path"], record.get("backup"))
+    if kind == "network":
+        return d.RemoveNetwork(record["name"], record["id"])
+    if kind == "container":
+        return d.RemoveContainer(record["name"], record["id"])
+    if kind == "replaced":
+        return d.RestoreContainer(record["name"], record["id"], record["previous"], record["previous_running"])
+    raise ValueError(f"unknown undo record {kind!r}")

@@ -1,0 +1,148 @@
+"""Step ``socket-proxy``: Tecnativa's docker-socket-proxy on the private network, GET-only, so
+Traefik never needs the Docker socket itself."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.actions import Action
+from app.containers import ContainerSpec, render_settings_diff, settings_diff, settings_of
+from app.docker_actions import PullImage, ReplaceContainer, RunContainer, StartContainer, hardstep_labels
+from app.errors import HardstepError
+from app.model import CheckResult
+from app.probe import ProbeImageMissing, http_status_settled
+from app.steps.base import Step
+
+if TYPE_CHECKING:
+    from app.config import Config
+    from app.host import Host
+
+PORT = 2375
+# The only API sections this proxy opens: the image's defaults plus CONTAINERS.
+ALLOWED = {"EVENTS", "PING", "VERSION", "CONTAINERS"}
+# Every other switch the proxy knows; any of them on widens what a compromised Traefik can do.
+SWITCHES = ("AUTH SECRETS POST BUILD COMMIT CONFIGS ALLOW_START ALLOW_STOP ALLOW_RESTARTS DISTRIBUTION "
+            "EXEC GRPC IMAGES INFO NETWORKS NODES PLUGINS SERVICES SESSION SWARM SYSTEM TASKS VOLUMES").split()
+
+
+class SocketProxy(Step):
+    id = "socket-proxy"
+    title = "Docker socket proxy"
+
+    def spec(self, host: "Host", config: "Config") -> ContainerSpec:
+        docker = config.docker
+        return ContainerSpec(
+            name=docker.socket_proxy_container,
+            image=docker.socket_proxy_image,
+            network=docker.private_network,
+            environment={"CONTAINERS": "1"},
+            binds=[f"{docker.socket}:/var/run/docker.sock:ro"],
+            restart="unless-stopped",
+            # Only SELinux hosts need --privileged to reach the socket (FACTS); elsewhere drop it all.
+            privileged=host.selinux_enforcing(),
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            tmpfs={"/run": "rw,noexec,nosuid,size=16m"},
+            labels=hardstep_labels(self.id),
+        )
+
+    def plan(self, host: "Host", config: "Config") -> list[Action]:
+        from docker.errors import NotFound
+
+        docker = config.docker
+        if not _network_exists(host, docker.private_network):
+            raise HardstepError(f"the network {docker.private_network} does not exist yet; "
+                                "apply the private-network step first")
+        actions: list[Action] = [PullImage(image) for image in dict.fromkeys(
+            [docker.socket_proxy_image, docker.probe_image]) if not _image_present(host, image)]
+        spec = self.spec(host, config)
+        try:
+            container = host.docker.containers.get(spec.name)
+        except NotFound:
+            return actions + [RunContainer(spec)]
+        changes = self.changes(container.attrs, spec)
+        if changes:
+            return actions + [ReplaceContainer(spec, render_settings_diff(spec.name, changes))]
+        if container.status != "running":
+            actions.append(StartContainer(spec.name))
+        return actions
+
+    def changes(self, attrs: dict, spec: ContainerSpec) -> list[tuple[str, str, str]]:
+        current = settings_of(attrs)
+        changes = settings_diff(current, spec.settings())
+        for switch in SWITCHES:
+            value = current.get(f"env {switch}", "0")
+            if _on(value):
+                changes.append((f"env {switch}", value, "0 (image default)"))
+        return changes
+
+    def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
+        from docker.errors import NotFound
+
+        docker = config.docker
+        try:
+            container = host.docker.containers.get(docker.socket_proxy_container)
+        except NotFound:
+            return [self.check("proxy running", False, f"no container named {docker.socket_proxy_container}")]
+        current = settings_of(container.attrs)
+        networks = current["networks"]
+        web = config.traefik.web_network
+        socket_mounts = [m for m in container.attrs.get("Mounts") or []
+                         if m.get("Destination") == "/var/run/docker.sock"]
+        writable = any(m.get("RW", True) for m in socket_mounts)
+        results = [
+            self.check("proxy running", container.status == "running", f"status {container.status}",
+                       status=container.status),
+            self.check("publishes no host port", current["published ports"] == "(none)",
+                       f"published: {current['published ports']}", ports=current["published ports"]),
+            self.check(f"not on the {web} network", web not in _names(networks),
+                       f"attached to: {networks}", networks=networks),
+            self.check("socket mounted read-only", bool(socket_mounts) and not writable,
+                       "not mounted" if not socket_mounts else ("read-write" if writable else "mounted :ro"),
+                       mounts=current["mounts"]),
+        ]
+        base = f"http://{docker.socket_proxy_container}:{PORT}"
+        for path, expected in (("/containers/json", 200), ("/networks", 403)):
+            results.append(self._probe(host, config, base + path, path, expected))
+        return results
+
+    def _probe(self, host: "Host", config: "Config", url: str, path: str, expected: int) -> CheckResult:
+        name = f"GET {path} -> {expected}"
+        try:
+            result = http_status_settled(host, config.docker.probe_image, config.docker.private_network, url)
+        except ProbeImageMissing as exc:
+            return self.check(name, False, f"{exc}; pull it or apply this step, which pulls it")
+        ok = result.status == expected
+        if ok:
+            detail = f"answered {result.status} from {config.docker.private_network}"
+        elif result.status is None:
+            detail = f"no HTTP answer from {url} ({result.evidence})"
+        else:
+            detail = f"answered {result.status}, expected {expected}" + (
+                ": the proxy lets this through" if expected == 403 else "")
+        return self.check(name, ok, detail, url=url, status=result.status, expected=expected)
+
+
+def _names(joined: str) -> set[str]:
+    return {name.strip() for name in joined.split(",")}
+
+
+def _on(value: str) -> bool:
+    """docker-socket-proxy switches are HAProxy ``-m bool``: anything but empty or 0 is on."""
+    return value.strip() not in ("", "0")
+
+
+def _image_present(host: "Host", image: str) -> bool:
+    from docker.errors import ImageNotFound
+
+    try:
+        host.docker.images.get(image)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def _network_exists(host: "Host", name: str) -> bool:
+    from app.steps.private_network import _find
+
+    return _find(host, name) is not None

@@ -1,0 +1,80 @@
+"""Input validation: every value is checked here before it reaches a label, a file or a command."""
+
+from __future__ import annotations
+
+import re
+
+# RFC 1123 host names: labels of letters, digits and inner hyphens, at most 63 characters each.
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# Docker object names (containers, networks): what the engine itself accepts.
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
+# The reference grammar of distribution/reference, reduced to what a user types:
+# [registry[:port]/]path[:tag][@digest]
+_IMAGE = re.compile(
+    r"(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
+    r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
+)
+_URL = re.compile(r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?")
+
+
+def is_hostname(value: str) -> bool:
+    """A DNS host name with at least two labels (``turn.example.com``), no trailing dot."""
+    if not isinstance(value, str) or len(value) > 253 or "." not in value:
+        return False
+    return all(_HOST_LABEL.fullmatch(label) for label in value.split("."))
+
+
+def is_docker_name(value: str) -> bool:
+    return isinstance(value, str) and bool(_DOCKER_NAME.fullmatch(value))
+
+
+def is_image_ref(value: str) -> bool:
+    if not isinstance(value, str) or not value or len(value) > 255:
+        return False
+    match = _IMAGE.fullmatch(value)
+    if not match:
+        return False
+    registry = match.group("registry")
+    # "user/repo" has no registry: the first component only counts as one if it looks like a host.
+    return registry is None or "." in registry or ":" in registry or registry == "localhost" or registry.islower()
+
+
+def is_abs_path(value: str) -> bool:
+    return (
+        isinstance(value, str)
+        and value.startswith("/")
+        and "\x00" not in value
+        and "\n" not in value
+        and ".." not in value.split("/")
+    )
+
+
+def is_url(value: str) -> bool:
+    if not isinstance(value, str):
+        return False
+    match = _URL.fullmatch(value)
+    if not match:
+        return False
+    host = match.group("host")
+    port = match.group("port")
+    if port is not None and not 0 < int(port) < 65536:
+        return False
+    return host.startswith("[") or host == "localhost" or is_hostname(host) or _is_ipv4(host)
+
+
+def _is_ipv4(value: str) -> bool:
+    parts = value.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """``repo[:tag]`` -> ``(repo, tag)`` with ``latest`` as the default tag (digests kept whole)."""
+    if "@" in image:
+        return image, ""
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        repo, tag = image.rsplit(":", 1)
+        return repo, tag
+    return image, "latest"

@@ -1,0 +1,1 @@
+"""hardstep wizard: Textual screens and widgets on top of the app core."""
