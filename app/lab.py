@@ -1,0 +1,231 @@
+"""The practice lab: a fake host tree plus a config whose Docker names all carry ``hslab-``.
+
+``build_lab`` lays out, under ``<lab>/root/``, the files of the reference host (Traefik, Synapse,
+coTURN, os-release, daemon.json) in their unhardened state, writes ``<lab>/config.toml`` naming
+only ``hslab-*`` containers and networks, and ``<lab>/state/``. Running it again only adds what
+is missing, so practice edits and recorded state survive. The guard ``ensure_lab_config`` makes
+the lab refuse a config that names anything without the prefix: the lab can never touch a real
+stack, even after someone hand-edits its config.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app import config as cfg
+from app.assets import read_asset
+from app.errors import HardstepError
+from app.fileops import atomic_write
+
+LAB_PREFIX = "hslab-"
+
+# Files of the lab host that come from assets/lab/: path on the host -> (asset name, mode).
+# Paths follow the config defaults, so the lab config needs no path overrides.
+_ASSET_FILES: dict[str, tuple[str, int]] = {
+    cfg.field("traefik", "config").default: ("traefik.toml", 0o644),
+    cfg.field("synapse", "config").default: ("homeserver.yaml", 0o644),
+    cfg.field("turn", "config").default: ("turnserver.conf", 0o644),
+    "/etc/os-release": ("os-release", 0o644),
+}
+# Small files written from here. Traefik refuses an acme.json readable by others, hence 0600.
+_INLINE_FILES: dict[str, tuple[str, int]] = {
+    str(Path(cfg.field("traefik", "config").default).with_name("acme.json")): ("{}\n", 0o600),
+    "/etc/docker/daemon.json": ('{\n    "log-driver": "json-file"\n}\n', 0o644),
+}
+_EMPTY_DIRS: tuple[str, ...] = (cfg.field("turn", "certs_dir").default,)
+
+_README = f"""\
+hardstep practice lab
+=====================
+
+This folder is a practice copy of a Matrix host (Synapse, Postgres, Element behind Traefik v2,
+coTURN), in the state the reference procedure starts from: nothing hardened yet.
+
+  root/         the lab host's files: root/opt/traefik/traefik.toml is the lab's
+                /opt/traefik/traefik.toml, and so on. Edit them as much as you like.
+  config.toml   hardstep's settings for the lab. Every Docker container and network it
+                names starts with "{LAB_PREFIX}".
+  state/        what hardstep remembers about the lab: step status, undo records, backups.
+
+The lab only ever creates, changes or removes Docker objects whose names start with
+"{LAB_PREFIX}". It refuses to open when config.toml names anything else, so it can never touch
+a real stack on this machine.
+
+Running the lab again adds missing files only: your edits and the recorded state are kept.
+To start over, delete this folder.
+"""
+
+
+@dataclass
+class Lab:
+    dir: Path
+    root: Path
+    config: Path
+    state: Path
+
+
+def default_lab_dir() -> Path:
+    """``$XDG_DATA_HOME/hardstep/lab``, by default ``~/.local/share/hardstep/lab``."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says to ignore relative values.
+    if not base or not os.path.isabs(base):
+        base = str(Path.home() / ".local" / "share")
+    return Path(base) / "hardstep" / "lab"
+
+
+def _name_fields() -> list[cfg.Field]:
+    """Every config key that names a Docker container or network."""
+    return [f for f in cfg.FIELDS if f.kind == "name"]
+
+
+def lab_values(socket_proxy_image: str | None = None, probe_image: str | None = None) -> dict:
+    """The lab config's values: every name is the default with the prefix, plus image overrides."""
+    values: dict[str, dict[str, str]] = {}
+    for spec in _name_fields():
+        values.setdefault(spec.section, {})[spec.key] = LAB_PREFIX + spec.default
+    for key, image in (("socket_proxy_image", socket_proxy_image), ("probe_image", probe_image)):
+        if image is not None:
+            values["docker"][key] = image
+    return values
+
+
+def is_lab_config(config: cfg.Config) -> bool:
+    """True when every container and network name in ``config`` starts with the lab prefix."""
+    return not _foreign_names(config)
+
+
+def _foreign_names(config: cfg.Config) -> list[str]:
+    return [
+        f"{spec.name} = {config.value(spec.section, spec.key)!r}"
+        for spec in _name_fields()
+        if not str(config.value(spec.section, spec.key)).startswith(LAB_PREFIX)
+    ]
+
+
+def ensure_lab_config(config: cfg.Config) -> cfg.Config:
+    """Return ``config`` when it is a lab config; raise HardstepError naming the offenders if not."""
+    foreign = _foreign_names(config)
+    if foreign:
+        where = config.path or "the lab config"
+        raise HardstepError(
+            f"lab: {where} names Docker objects without the {LAB_PREFIX!r} prefix "
+            f"({'; '.join(foreign)}); the lab refuses to run so it cannot touch a real stack. "
+            f"Put the prefix back or delete the file to have it recreated."
+        )
+    return config
+
+
+def build_lab(directory: Path | None = None, *, socket_proxy_image: str | None = None,
+              probe_image: str | None = None) -> Lab:
+    """Create (or complete) the lab in ``directory`` and return its paths.
+
+    Only missing files are written, so re-running keeps practice edits and state. An existing
+    config is checked by the guard before anything else is touched; image overrides given here
+    replace just those two keys in it.
+    """
+    base = Path(directory) if directory is not None else default_lab_dir()
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    base = base.resolve()
+    lab = Lab(dir=base, root=base / "root", config=base / "config.toml", state=base / "state")
+
+    _prepare_config(lab.config, socket_proxy_image, probe_image)
+    _populate_root(lab.root)
+    lab.state.mkdir(exist_ok=True, mode=0o700)
+    _write_readme(base / "README.txt")
+    return lab
+
+
+def _prepare_config(path: Path, socket_proxy_image: str | None, probe_image: str | None) -> cfg.Config:
+    if not path.exists():
+        # Values are validated by Config before anything is written.
+        config = cfg.Config(lab_values(socket_proxy_image, probe_image), path=path)
+        cfg.save_config(config, path)
+        return cfg.load_config(path)
+    config = ensure_lab_config(cfg.load_config(path))
+    changed = config
+    for key, image in (("socket_proxy_image", socket_proxy_image), ("probe_image", probe_image)):
+        if image is not None and changed.value("docker", key) != image:
+            changed = changed.with_value("docker", key, image)
+    if changed is not config:
+        cfg.save_config(changed, path)
+    return changed
+
+
+def _populate_root(root: Path) -> None:
+    root.mkdir(exist_ok=True, mode=0o755)
+    if not root.resolve().is_relative_to(root.parent):
+        raise HardstepError(f"lab: {root} leads outside the lab folder (a symlink?); "
+                            f"the lab only writes inside its own folder")
+    for host_dir in _EMPTY_DIRS:
+        _inside(root, host_dir).mkdir(parents=True, exist_ok=True)
+    for host_path, (content, mode) in _INLINE_FILES.items():
+        _create_if_missing(_inside(root, host_path), content, mode)
+    for host_path, (asset, mode) in _ASSET_FILES.items():
+        target = _inside(root, host_path)
+        if target.exists() or target.is_symlink():
+            continue
+        try:
+            text = read_asset("lab", asset)
+        except OSError as exc:
+            raise HardstepError(f"lab: cannot read the bundled file assets/lab/{asset}: "
+                                f"{exc.strerror}; reinstall hardstep from a full checkout") from None
+        _create_if_missing(target, text, mode)
+
+
+def _inside(root: Path, host_path: str) -> Path:
+    """``root`` + absolute ``host_path``, its folders created one by one, refusing any symlink
+    that leads out of the lab root (checked before anything is created through it)."""
+    real_root = root.resolve()
+    target = root / host_path.lstrip("/")
+    folder = root
+    for part in target.parent.relative_to(root).parts:
+        folder = folder / part
+        if not folder.resolve().is_relative_to(real_root):
+            raise HardstepError(f"lab: {folder} leads outside the lab folder {root} "
+                                f"(a symlink?); the lab only writes inside its own folder")
+        folder.mkdir(exist_ok=True)
+    return target
+
+
+def _create_if_missing(target: Path, content: str, mode: int) -> bool:
+    """Write ``target`` only if it does not exist; atomic, never overwrites. True when written."""
+    if target.exists() or target.is_symlink():
+        return False
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".hslab-tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.chmod(tmp, mode)
+        # link() fails when the target appeared meanwhile: a concurrent edit is never replaced.
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        except OSError:  # a file system without hard links: exclusive create instead
+            return _create_exclusive(target, content, mode)
+        return True
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _create_exclusive(target: Path, content: str, mode: int) -> bool:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it
+        handle.write(content)
+    return True
+
+
+def _write_readme(path: Path) -> None:
+    try:
+        current = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    if current != _README:
+        atomic_write(path, _README)
