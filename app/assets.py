@@ -1,4 +1,4 @@
-"""Where hardstep's own data files live: the top-level ``assets/`` folder of the checkout."""
+"""Where the shipped assets (step texts, lab files, styles) live."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 def asset_path(*parts: str) -> Path:
-    """``asset_path("lab", "traefik.toml")`` -> ``<checkout>/assets/lab/traefik.toml``."""
     return ASSETS.joinpath(*parts)
 
 
