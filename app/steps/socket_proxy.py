@@ -68,12 +68,11 @@ class SocketProxy(Step):
         return actions
 
     def changes(self, attrs: dict, spec: ContainerSpec) -> list[tuple[str, str, str]]:
-        current = settings_of(attrs)
-        changes = settings_diff(current, spec.settings())
-        for switch in SWITCHES:
-            value = current.get(f"env {switch}", "0")
-            if _on(value):
-                changes.append((f"env {switch}", value, "0 (image default)"))
+        changes = settings_diff(settings_of(attrs), spec.settings())
+        env = dict(item.partition("=")[::2] for item in (attrs.get("Config") or {}).get("Env") or [])
+        for switch in SWITCHES:  # read raw: "SECRETS=0" names an API section, it is not a secret
+            if _on(env.get(switch, "0")):
+                changes.append((f"env {switch}", env[switch], "0 (image default)"))
         return changes
 
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:

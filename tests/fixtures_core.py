@@ -1,0 +1,34 @@
+"""An engine aimed at the real Docker engine with unique, auto-cleaned names and local images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.config import Config, save_config
+from app.engine import Engine
+from app.host import Host
+from app.state import StateStore
+
+
+def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> Engine:
+    """A real engine: files under ``tmp_path/root``, state in ``tmp_path/state``, Docker for real."""
+    values = {
+        "docker": {
+            "private_network": unique("private"),
+            "socket_proxy_container": unique("dockerproxy"),
+            "socket_proxy_image": images["socket_proxy"],
+            "probe_image": images["busybox"],
+        },
+        "traefik": {"web_network": unique("web"), "container": unique("proxy")},
+    }
+    for section, table in sections.items():
+        values.setdefault(section, {}).update(table)
+    config = Config(values)
+    save_config(config, tmp_path / "config.toml")
+    (tmp_path / "root").mkdir(exist_ok=True)
+    return Engine(Host(tmp_path / "root"), Config(values, tmp_path / "config.toml", True),
+                  StateStore(tmp_path / "state"))
+
+
+def failing(results) -> list[str]:
+    return [r.check for r in results if r.ok is False]

@@ -1,0 +1,140 @@
+"""private-network and socket-proxy against the real Docker engine, with the HAProxy stand-in
+for tecnativa/docker-socket-proxy. Every check is seen failing on an unhardened host first."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.containers import ContainerSpec
+from app.model import Status
+from tests.fixtures_core import failing, make_engine
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def engine(tmp_path, unique, images, docker_client):
+    engine = make_engine(tmp_path, unique, images)
+    yield engine
+    engine.host.close()
+
+
+def audit_count(engine) -> int:
+    return len(engine.state.audit_entries())
+
+
+def test_unhardened_host_fails_every_check(engine):
+    results = engine.check_many()
+    assert failing(results) == ["network exists", "proxy running"]
+    assert engine.status("private-network") == Status.PENDING
+
+
+def test_apply_both_steps_then_checks_pass(engine, docker_client):
+    first = engine.apply("private-network")
+    assert first.ok, first
+    second = engine.apply("socket-proxy")
+    assert second.ok, (second.error, [(c.check, c.detail) for c in second.checks])
+    by_name = {c.check: c for c in second.checks}
+    assert by_name["GET /containers/json -> 200"].evidence["status"] == 200
+    assert by_name["GET /networks -> 403"].evidence["status"] == 403
+    assert engine.status("socket-proxy") == Status.VERIFIED
+
+    proxy = docker_client.containers.get(engine.config.docker.socket_proxy_container)
+    host_config = proxy.attrs["HostConfig"]
+    assert host_config["CapDrop"] == ["ALL"]
+    assert host_config["RestartPolicy"]["Name"] == "unless-stopped"
+    assert not host_config["Privileged"]
+    assert list(proxy.attrs["NetworkSettings"]["Networks"]) == [engine.config.docker.private_network]
+    assert "CONTAINERS=1" in proxy.attrs["Config"]["Env"]
+
+
+def test_applying_twice_changes_nothing(engine, docker_client):
+    engine.apply("private-network")
+    engine.apply("socket-proxy")
+    proxy_id = docker_client.containers.get(engine.config.docker.socket_proxy_container).id
+    entries = audit_count(engine)
+    assert engine.plan("private-network").empty
+    assert engine.plan("socket-proxy").empty
+    again = engine.apply("socket-proxy")
+    assert again.ok and again.done == []
+    assert docker_client.containers.get(engine.config.docker.socket_proxy_container).id == proxy_id
+    assert audit_count(engine) == entries
+
+
+def test_a_proxy_that_allows_networks_fails_and_is_replaced(engine, docker_client, images):
+    engine.apply("private-network")
+    docker = engine.config.docker
+    # Someone "fixed" the proxy by hand, opening /networks: the 403 check must catch it.
+    weak = ContainerSpec(docker.socket_proxy_container, images["socket_proxy"], docker.private_network,
+                         environment={"CONTAINERS": "1", "NETWORKS": "1"},
+                         binds=["/var/run/docker.sock:/var/run/docker.sock"])
+    docker_client.containers.run(detach=True, **weak.create_kwargs())
+    results = {r.check: r for r in engine.check("socket-proxy")}
+    assert results["GET /networks -> 403"].ok is False
+    assert "answered 200" in results["GET /networks -> 403"].detail
+    assert results["socket mounted read-only"].ok is False
+    assert results["GET /containers/json -> 200"].ok is True
+
+    plan = engine.plan("socket-proxy")
+    assert [type(a).__name__ for a in plan.actions] == ["ReplaceContainer"]
+    assert "+env NETWORKS: 0 (image default)" in plan.actions[0].diff()
+    outcome = engine.apply("socket-proxy", plan)
+    assert outcome.ok, [(c.check, c.detail) for c in outcome.checks]
+
+    # Rollback puts the hand-made container back, exactly as it was.
+    assert engine.rollback("socket-proxy").ok
+    restored = docker_client.containers.get(docker.socket_proxy_container)
+    assert "NETWORKS=1" in restored.attrs["Config"]["Env"]
+    assert restored.status == "running"
+
+
+def test_published_port_and_web_network_fail(engine, docker_client, images):
+    engine.apply("private-network")
+    docker = engine.config.docker
+    web = docker_client.networks.create(engine.config.traefik.web_network)
+    exposed = docker_client.containers.run(
+        images["socket_proxy"], name=docker.socket_proxy_container, network=docker.private_network,
+        environment={"CONTAINERS": "1"}, volumes=["/var/run/docker.sock:/var/run/docker.sock:ro"],
+        ports={"2375/tcp": ("127.0.0.1", None)}, detach=True)
+    web.connect(exposed)
+    results = {r.check: r for r in engine.check("socket-proxy")}
+    assert results["publishes no host port"].ok is False
+    assert "127.0.0.1:" in results["publishes no host port"].detail
+    assert results[f"not on the {web.name} network"].ok is False
+
+
+def test_rollback_removes_what_was_created(engine, docker_client):
+    engine.apply("private-network")
+    engine.apply("socket-proxy")
+    docker = engine.config.docker
+    # The network cannot go while the proxy is attached: refused, nothing removed.
+    blocked = engine.rollback("private-network")
+    assert not blocked.ok and "attached" in blocked.error
+    assert engine.rollback("socket-proxy").ok
+    assert engine.rollback("private-network").ok
+    assert not docker_client.containers.list(all=True, filters={"name": docker.socket_proxy_container})
+    assert not [n for n in docker_client.networks.list() if n.name == docker.private_network]
+    assert engine.rollback_plan("private-network") == []
+    assert engine.status("socket-proxy") == Status.PENDING
+
+
+def test_rollback_leaves_a_network_hardstep_did_not_create(engine, docker_client):
+    docker_client.networks.create(engine.config.docker.private_network, driver="bridge")
+    assert engine.plan("private-network").empty
+    assert engine.rollback_plan("private-network") == []
+
+
+def test_drift_is_reported(engine, docker_client):
+    engine.apply("private-network")
+    engine.apply("socket-proxy")
+    docker_client.containers.get(engine.config.docker.socket_proxy_container).stop(timeout=1)
+    assert "proxy running" in failing(engine.check("socket-proxy"))
+    assert engine.status("socket-proxy") == Status.DRIFTED
+    assert [type(a).__name__ for a in engine.plan("socket-proxy").actions] == ["StartContainer"]
+
+
+def test_a_missing_network_is_a_clear_plan_error(engine):
+    from app.errors import HardstepError
+
+    with pytest.raises(HardstepError, match="apply the private-network step first"):
+        engine.plan("socket-proxy")
