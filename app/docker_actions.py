@@ -250,3 +250,35 @@ def start_checked(host: "Host", spec: ContainerSpec, ctx: ApplyContext, settle: 
         raise ApplyError(f"starting {spec.name} failed: {exc.explanation or exc}") from None
     ctx.log(f"started {spec.name} ({container.short_id})")
     return container
+
+
+def find_container(host: "Host", name: str):
+    """The container named exactly ``name``, or None (``containers.get`` also matches id prefixes)."""
+    from docker.errors import NotFound
+
+    try:
+        container = host.docker.containers.get(name)
+    except NotFound:
+        return None
+    return container if container.name == name else None
+
+
+def find_network(host: "Host", name: str):
+    """The network named exactly ``name``, or None (the engine's lookup also matches id prefixes)."""
+    from docker.errors import NotFound
+
+    try:
+        network = host.docker.networks.get(name)
+    except NotFound:
+        return None
+    return network if network.name == name else None
+
+
+def image_present(host: "Host", image: str) -> bool:
+    from docker.errors import ImageNotFound
+
+    try:
+        host.docker.images.get(image)
+        return True
+    except ImageNotFound:
+        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.actions import Action
-from app.docker_actions import CreateNetwork
+from app.docker_actions import CreateNetwork, find_network
 from app.errors import HardstepError
 from app.model import CheckResult
 from app.steps.base import Step
@@ -23,7 +23,7 @@ class PrivateNetwork(Step):
 
     def plan(self, host: "Host", config: "Config") -> list[Action]:
         name = config.docker.private_network
-        network = _find(host, name)
+        network = find_network(host, name)
         if network is None:
             return [CreateNetwork(name, self.id, driver=DRIVER)]
         driver = network.attrs.get("Driver")
@@ -34,7 +34,7 @@ class PrivateNetwork(Step):
 
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
         name = config.docker.private_network
-        network = _find(host, name)
+        network = find_network(host, name)
         if network is None:
             return [self.check("network exists", False, f"no network named {name}", network=name)]
         driver = network.attrs.get("Driver")
@@ -45,13 +45,3 @@ class PrivateNetwork(Step):
                        attached=attached),
         ]
 
-
-def _find(host: "Host", name: str):
-    """The network named exactly ``name`` (the engine's lookup also matches id prefixes)."""
-    from docker.errors import NotFound
-
-    try:
-        network = host.docker.networks.get(name)
-    except NotFound:
-        return None
-    return network if network.name == name else None

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from app.actions import Action
 from app.containers import ContainerSpec, render_settings_diff, settings_diff, settings_of
-from app.docker_actions import PullImage, ReplaceContainer, RunContainer, StartContainer, hardstep_labels
+from app.docker_actions import (PullImage, ReplaceContainer, RunContainer, StartContainer, find_container,
+                                 find_network, hardstep_labels, image_present)
 from app.errors import HardstepError
 from app.model import CheckResult
 from app.probe import ProbeImageMissing, http_status_settled
@@ -47,18 +48,15 @@ class SocketProxy(Step):
         )
 
     def plan(self, host: "Host", config: "Config") -> list[Action]:
-        from docker.errors import NotFound
-
         docker = config.docker
-        if not _network_exists(host, docker.private_network):
+        if find_network(host, docker.private_network) is None:
             raise HardstepError(f"the network {docker.private_network} does not exist yet; "
                                 "apply the private-network step first")
         actions: list[Action] = [PullImage(image) for image in dict.fromkeys(
-            [docker.socket_proxy_image, docker.probe_image]) if not _image_present(host, image)]
+            [docker.socket_proxy_image, docker.probe_image]) if not image_present(host, image)]
         spec = self.spec(host, config)
-        try:
-            container = host.docker.containers.get(spec.name)
-        except NotFound:
+        container = find_container(host, spec.name)
+        if container is None:
             return actions + [RunContainer(spec)]
         changes = self.changes(container.attrs, spec)
         if changes:
@@ -76,12 +74,9 @@ class SocketProxy(Step):
         return changes
 
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
-        from docker.errors import NotFound
-
         docker = config.docker
-        try:
-            container = host.docker.containers.get(docker.socket_proxy_container)
-        except NotFound:
+        container = find_container(host, docker.socket_proxy_container)
+        if container is None:
             return [self.check("proxy running", False, f"no container named {docker.socket_proxy_container}")]
         current = settings_of(container.attrs)
         networks = current["networks"]
@@ -130,18 +125,3 @@ def _on(value: str) -> bool:
     """docker-socket-proxy switches are HAProxy ``-m bool``: anything but empty or 0 is on."""
     return value.strip() not in ("", "0")
 
-
-def _image_present(host: "Host", image: str) -> bool:
-    from docker.errors import ImageNotFound
-
-    try:
-        host.docker.images.get(image)
-        return True
-    except ImageNotFound:
-        return False
-
-
-def _network_exists(host: "Host", name: str) -> bool:
-    from app.steps.private_network import _find
-
-    return _find(host, name) is not None
