@@ -1,0 +1,75 @@
+# hardstep: developer and CI entry points.
+#
+#   make setup    Debian packages (only the missing ones), .venv with the project and test extras
+#   make engine   make sure a Docker engine answers (starts dockerd in the background if not)
+#   make images   build the locally made test images (reused when the tag exists)
+#   make test     setup + engine + images, then pytest (PYTEST_ARGS are passed through)
+#   make run      setup + engine + images, then the wizard's lab mode
+#   make bench    setup + engine + images, then the benchmarks
+#
+# Works from a fresh clone on a bare Debian 12 machine as root (that is what CI does).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+export DEBIAN_FRONTEND := noninteractive
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.hardstep-installed
+PYTEST_ARGS ?=
+
+# Debian packages the tests and the lab need.
+DEB_PACKAGES := docker.io debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2
+
+.PHONY: setup deb-packages engine images test run bench
+
+setup: deb-packages $(STAMP)
+
+# apt only runs when something is missing, so reruns stay fast.
+deb-packages:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  if ! dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed'; then \
+	    missing="$$missing $$p"; \
+	  fi; \
+	done; \
+	if ! command -v $(PYTHON) >/dev/null 2>&1; then \
+	  missing="$$missing python3 python3-venv"; \
+	elif ! $(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+	  missing="$$missing python3-venv"; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing Debian packages:$$missing"; \
+	  apt-get update; \
+	  apt-get install -y $$missing; \
+	else \
+	  echo "setup: Debian packages present"; \
+	fi
+
+# The venv is (re)installed only when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@if [ ! -x $(VPY) ]; then echo "setup: creating $(VENV)"; $(PYTHON) -m venv $(VENV); fi
+	$(VPY) -m pip install -q -e '.[test]'
+	@touch $@
+	@echo "setup: $(VENV) ready"
+
+engine:
+	@bash tests/infra/ensure_engine.sh
+
+images: setup engine
+	$(VPY) -m tests.infra.images
+
+# pytest's exit status is make's: any failure, and exit 5 (no tests collected), fail the target.
+test: setup engine images
+	@rc=0; $(VPY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
+	exit $$rc
+
+run: setup engine images
+	$(VENV)/bin/hardstep lab --socket-proxy-image hardstep-test/socket-proxy:1 --probe-image hardstep-test/busybox:1
+
+bench: setup engine images
+	$(VPY) -m tests.bench
