@@ -22,7 +22,7 @@ STAMP := $(VENV)/.hardstep-installed
 PYTEST_ARGS ?=
 
 # Debian packages the tests and the lab need.
-DEB_PACKAGES := docker.io debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2
+DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2
 
 .PHONY: setup deb-packages engine images test run bench
 
