@@ -42,10 +42,18 @@ FIELDS: tuple[Field, ...] = (
     Field("traefik", "container", "proxy", "name", "Name of the Traefik container."),
     Field("traefik", "config", "/opt/traefik/traefik.toml", "abspath", "Traefik's static configuration file."),
     Field("traefik", "web_network", "web", "name", "Network Traefik shares with the services it routes."),
+    Field("traefik", "network", "", "optional-name",
+          "providers.docker.network to write; empty: the web network."),
     Field("synapse", "container", "synapse", "name", "Name of the Synapse container."),
     Field("synapse", "config", "/opt/matrix/synapse/homeserver.yaml", "abspath", "Synapse's homeserver.yaml."),
     Field("synapse", "server_name", "matrix.example.com", "hostname", "The homeserver's server_name."),
     Field("synapse", "url", "https://matrix.example.com", "url", "Public URL of the homeserver."),
+    Field("synapse", "federation_whitelist", [], "hostnames",
+          "Servers allowed to federate besides this one; empty: federation off."),
+    Field("synapse", "disable_registration", False, "bool", "Plan item: set enable_registration: false."),
+    Field("synapse", "disable_guest_access", False, "bool", "Plan item: set allow_guest_access: false."),
+    Field("synapse", "disable_turn_guests", False, "bool", "Plan item: set turn_allow_guests: false."),
+    Field("synapse", "restart_timeout", 120, "seconds", "How long to wait for Synapse to answer after a restart."),
     Field("turn", "domain", "turn.matrix.example.com", "hostname", "Public name of the TURN server."),
     Field("turn", "container", "coturn", "name", "Name of the coTURN container."),
     Field("turn", "config", "/opt/coturn/turnserver.conf", "abspath", "coTURN's turnserver.conf."),
@@ -54,11 +62,21 @@ FIELDS: tuple[Field, ...] = (
 
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "name": (validate.is_docker_name, "is not a valid Docker name (letters, digits, '_', '.', '-')"),
+    "optional-name": (lambda v: v == "" or validate.is_docker_name(v),
+                      "is not a valid Docker name (letters, digits, '_', '.', '-'), nor empty"),
+    "hostnames": (lambda v: all(isinstance(h, str) and validate.is_hostname(h) for h in v),
+                  "must list host names such as example.org"),
+    "bool": (lambda v: True, ""),
+    "seconds": (lambda v: 0 < v <= 3600, "must be between 1 and 3600 seconds"),
     "hostname": (validate.is_hostname, "is not a host name such as matrix.example.com"),
     "abspath": (validate.is_abs_path, "is not an absolute path"),
     "image": (validate.is_image_ref, "is not a valid image reference such as alpine:latest"),
     "url": (validate.is_url, "is not an http(s) URL such as https://matrix.example.com"),
 }
+
+# Kinds whose values are not strings; every other kind is a string.
+_TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int}
+_TYPE_WORDS = {str: "a string", list: "a list", bool: "true or false", int: "a whole number", float: "a number"}
 
 _BY_KEY = {(f.section, f.key): f for f in FIELDS}
 
@@ -73,8 +91,11 @@ def field(section: str, key: str) -> Field:
 def check_value(section: str, key: str, value: Any) -> Any:
     """Return the value when valid for its key, raise ConfigError naming the key when not."""
     spec = field(section, key)
-    if not isinstance(value, str):
-        raise ConfigError(f"config: {spec.name} must be a string, got {type(value).__name__}")
+    expected = _TYPES.get(spec.kind, str)
+    if type(value) is int and expected is float:
+        value = float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(f"config: {spec.name} must be {_TYPE_WORDS[expected]}, got {type(value).__name__}")
     ok, why = _CHECKS[spec.kind]
     if not ok(value):
         raise ConfigError(f"config: {spec.name} = {value!r} {why}")
@@ -182,9 +203,10 @@ def render_config(config: Config, original: str | None = None) -> str:
             document.add(tomlkit.nl())
             document.add(spec.section, table)
         if table.get(spec.key) != value:
-            table[spec.key] = value
+            item = tomlkit.item(value)
             if not original:
-                table[spec.key].comment(spec.help)
+                item.comment(spec.help)
+            table[spec.key] = item
     return tomlkit.dumps(document)
 
 

@@ -171,6 +171,53 @@ class StartContainer(Action):
 
 
 @dataclass
+class RestartContainer(Action):
+    """Restart a container so it reads its edited config; optionally wait until it answers."""
+
+    name: str
+    wait_url: str | None = None  # polled from this machine until it answers below 500
+    timeout: int = 120
+    why: str = "so it reads the new configuration"
+
+    def __post_init__(self) -> None:
+        self.summary = f"Restart {self.name} {self.why}" + (
+            f" and wait until {self.wait_url} answers (up to {self.timeout}s)" if self.wait_url else "")
+
+    def command(self) -> str:
+        return sh("docker", "restart", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        container = find_container(host, self.name)
+        if container is None:
+            raise ApplyError(f"no container named {self.name} to restart; check the container name in settings")
+        container.restart(timeout=30)
+        ctx.log(f"restarted {self.name}")
+        if self.wait_url:
+            wait_for_http(self.wait_url, self.timeout, ctx, self.name)
+        return []
+
+
+def wait_for_http(url: str, timeout: float, ctx: ApplyContext, name: str) -> int:
+    """Poll ``url`` until it answers with a status below 500; ApplyError after ``timeout``."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        try:
+            status = httpx.get(url, timeout=5, verify=False).status_code
+            if status < 500:
+                ctx.log(f"{name} answers at {url} (HTTP {status})")
+                return status
+            last = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(1)
+    raise ApplyError(f"{name} did not answer at {url} within {timeout:.0f}s ({last}); "
+                     f"see its log, or roll the step back to restore the backup")
+
+
+@dataclass
 class RemoveContainer(Action):
     name: str
     id: str

@@ -16,6 +16,8 @@ class Step:
     id: ClassVar[str]
     title: ClassVar[str]
     uses_docker: ClassVar[bool] = True
+    # (section, key) of boolean settings shown as items the user can tick in the plan.
+    options: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def explanation(self) -> str:
         """Why this step matters, in plain words (``assets/steps/<id>.md``)."""
