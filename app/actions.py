@@ -48,6 +48,9 @@ class Action:
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         raise NotImplementedError
 
+    def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
+        """Called when this action failed and the step's earlier changes were undone."""
+
     def describe(self) -> dict[str, str]:
         return {"summary": self.summary, "command": redact(self.command()), "diff": self.diff()}
 

@@ -137,6 +137,8 @@ def print_plan(plan: "Plan", title: str) -> None:
     if not plan.applicable.ok:
         print(f"{plan.step}: not applicable: {plan.applicable.reason}")
         return
+    for note in plan.notes:
+        print(f"warning: {note}")
     if plan.empty:
         print(f"{plan.step}: nothing to do, this host already has it.")
         return

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.redact import redact_value
 
+if TYPE_CHECKING:
+    from app.host import Host
+
 MANAGED_LABEL = "io.hardstep.managed-by"
+
+
+class Blueprint(Protocol):
+    """A container to be created: a ``ContainerSpec`` from scratch or a ``recreate.Twin``."""
+
+    name: str
+
+    def create(self, host: "Host"): ...
+
+    def docker_run(self) -> str: ...
 STEP_LABEL = "io.hardstep.step"
 
 
@@ -31,6 +44,10 @@ class ContainerSpec:
     read_only: bool = False
     labels: dict[str, str] = field(default_factory=dict)
     command: list[str] | None = None
+
+    def create(self, host: "Host"):
+        """Create (not start) the container."""
+        return host.docker.containers.create(**self.create_kwargs())
 
     def create_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from app.actions import Action, ApplyContext, Undo, sh
-from app.containers import MANAGED_LABEL, STEP_LABEL, ContainerSpec
+from app.containers import MANAGED_LABEL, STEP_LABEL, Blueprint, ContainerSpec
 from app.errors import ApplyError
 from app.validate import split_image
 
@@ -121,7 +121,7 @@ class RunContainer(Action):
 class ReplaceContainer(Action):
     """Recreate a container with new settings; the old one is kept, stopped, for rollback."""
 
-    spec: ContainerSpec
+    spec: Blueprint
     changes: str = ""
 
     def __post_init__(self) -> None:
@@ -152,6 +152,13 @@ class ReplaceContainer(Action):
             raise
         return [{"type": "replaced", "name": self.spec.name, "id": container.id,
                  "previous": self._previous, "previous_running": was_running}]
+
+    def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
+        # The old container came back before its config files did: restart it so it reads them.
+        old = find_container(host, self.spec.name)
+        if old is not None and old.status in ("running", "restarting"):
+            old.restart(timeout=10)
+            ctx.log(f"restarted {self.spec.name} so it reads its restored configuration")
 
 
 @dataclass
@@ -270,12 +277,12 @@ class RestoreContainer(Action):
         return []
 
 
-def start_checked(host: "Host", spec: ContainerSpec, ctx: ApplyContext, settle: float = 1.5):
+def start_checked(host: "Host", spec: Blueprint, ctx: ApplyContext, settle: float = 1.5):
     """Create and start ``spec``; if it is not running shortly after, remove it and fail."""
     from docker.errors import APIError
 
     try:
-        container = host.docker.containers.create(**spec.create_kwargs())
+        container = spec.create(host)
     except APIError as exc:
         raise ApplyError(f"creating {spec.name} failed: {exc.explanation or exc}") from None
     try:
@@ -284,9 +291,10 @@ def start_checked(host: "Host", spec: ContainerSpec, ctx: ApplyContext, settle: 
         while time.monotonic() < deadline:
             time.sleep(0.25)
             container.reload()
-            if container.status not in ("running", "created"):
+            # A restart policy can bring a crashing container back between two looks: count restarts.
+            if container.status not in ("running", "created") or container.attrs.get("RestartCount"):
                 break
-        if container.status != "running":
+        if container.status != "running" or container.attrs.get("RestartCount"):
             logs = container.logs(tail=5).decode("utf-8", "replace").strip()
             raise ApplyError(f"{spec.name} did not stay up (status {container.status})"
                              + (f": {logs.splitlines()[-1]}" if logs else ""))

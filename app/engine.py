@@ -26,6 +26,7 @@ class Plan:
     step: str
     applicable: Applicability
     actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings shown with the plan
 
     @property
     def empty(self) -> bool:
@@ -79,7 +80,7 @@ class Engine:
         applicable = step.applicable(self.host)
         if not applicable.ok:
             return Plan(step_id, applicable)
-        return Plan(step_id, applicable, step.plan(self.host, self.config))
+        return Plan(step_id, applicable, step.plan(self.host, self.config), step.notes(self.host, self.config))
 
     def apply(self, step_id: str, plan: Plan | None = None, report: Reporter = ignore) -> Outcome:
         step = self.step(step_id)
@@ -89,6 +90,7 @@ class Engine:
             raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
         ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
         outcome = Outcome(step_id, ok=True)
+        this_run: list[dict] = []
         for index, action in enumerate(plan.actions):
             self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary})
             ctx.log(action.summary)
@@ -101,11 +103,14 @@ class Engine:
                 outcome.ok, outcome.error = False, describe_error(exc)
                 self.state.audit(step_id, action.summary, "failed", error=outcome.error,
                                  command=action.command())
+                ctx.log(f"failed: {outcome.error}", level="error")
+                if this_run:
+                    outcome.error += self._undo_run(step, this_run, action, ctx)
                 self.state.update_step(step_id, status=Status.FAILED.value, in_flight=None,
                                        error=outcome.error)
-                ctx.log(f"failed: {outcome.error}", level="error")
                 outcome.status = Status.FAILED
                 return outcome
+            this_run += undo
             self.state.add_undo(step_id, undo)
             self.state.audit(step_id, action.summary, "ok", command=action.command())
             outcome.done.append(action.summary)
@@ -116,6 +121,21 @@ class Engine:
         return outcome
 
     # --- checks ----------------------------------------------------------------------------
+    def _undo_run(self, step: "Step", records: list[dict], failed: Action, ctx: ApplyContext) -> str:
+        """A step applies whole or not at all: undo what this run did before ``failed``."""
+        ctx.log("undoing the changes this run made before the failure", level="warning")
+        try:
+            for action in step.rollback(self.host, self.config, records):
+                action.apply(self.host, ctx)
+                self.state.audit(step.id, f"undo after failure: {action.summary}", "ok")
+            failed.after_undo(self.host, ctx)
+        except Exception as exc:
+            self.state.audit(step.id, "undo after failure", "failed", error=describe_error(exc))
+            return f"; undoing the earlier changes also failed ({describe_error(exc)}): run hardstep rollback {step.id}"
+        remaining = [r for r in self.state.undo_records(step.id) if r not in records]
+        self.state.update_step(step.id, undo=remaining)
+        return "; the changes made before it were undone"
+
     def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
         step = self.step(step_id)
         applicable = step.applicable(self.host)

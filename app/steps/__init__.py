@@ -14,11 +14,7 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, tuple[str, str]] = {
     "private-network": ("app.steps.private_network", "PrivateNetwork"),
     "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
-}
-
-TITLES: dict[str, str] = {
-    "private-network": "Private Docker network",
-    "socket-proxy": "Docker socket proxy",
+    "traefik": ("app.steps.traefik", "Traefik"),
 }
 
 

@@ -46,9 +46,16 @@ class Step:
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
         raise NotImplementedError
 
+    def notes(self, host: "Host", config: "Config") -> list[str]:
+        """Warnings to show with the plan (for example a known incompatibility)."""
+        return []
+
     def rollback(self, host: "Host", config: "Config", undo: list[Undo]) -> list[Action]:
-        """The actions that undo ``undo`` records, newest first."""
-        return [undo_action(record) for record in reversed(undo)]
+        """The actions that undo ``undo`` records, newest first; files before containers, so a
+        container that comes back starts with its old configuration."""
+        ordered = [r for r in reversed(undo) if r["type"] == "file"] + \
+                  [r for r in reversed(undo) if r["type"] != "file"]
+        return [undo_action(record) for record in ordered]
 
     def check(self, name: str, ok: bool | None, detail: str, **evidence: Any) -> CheckResult:
         return CheckResult(self.id, name, ok, detail, evidence)
