@@ -1,0 +1,169 @@
+"""The settings form: one input per config key, grouped by section, checked as you type.
+
+Save writes the file in a worker and only then gives the engine the new config; Cancel leaves
+the engine and the file exactly as they were.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+
+from app import config as core_config
+from app.errors import ConfigError
+from screens import jobs
+from screens.base import EngineScreen
+
+if TYPE_CHECKING:
+    from app.engine import Engine
+
+
+def input_id(spec: core_config.Field) -> str:
+    """``[docker] private_network`` -> ``field-docker-private-network`` (kebab-case ids)."""
+    return f"field-{spec.section}-{spec.key}".replace("_", "-")
+
+
+def as_text(value: Any) -> str:
+    """How a value reads in an input: lists as ``a, b``."""
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def from_text(spec: core_config.Field, text: str) -> Any:
+    """The typed value for ``spec`` from what was typed; what cannot convert stays text, so
+    ``check_value`` refuses it with a message that names the key."""
+    if isinstance(spec.default, list):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if isinstance(spec.default, int) and not isinstance(spec.default, bool):
+        try:
+            return int(text.strip())
+        except ValueError:
+            return text
+    return text
+
+
+class SettingsScreen(EngineScreen[bool]):
+    """Answers True when the new settings were saved, False when nothing changed."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    WHAT = {"save": "Saving the settings"}
+
+    def __init__(self, engine: "Engine") -> None:
+        super().__init__(engine)
+        self.handlers = {"save": self._saved}
+        self._fields = {input_id(spec): spec for spec in core_config.FIELDS}
+
+    def compose(self) -> ComposeResult:
+        yield Static("Settings", id="settings-title")
+        yield Static("Every value is checked as you type. Tab moves between fields; ctrl+s saves; "
+                     "Escape cancels and changes nothing.", id="settings-intro")
+        with VerticalScroll(id="settings-form"):
+            section = None
+            for field_id, spec in self._fields.items():
+                if spec.section != section:
+                    section = spec.section
+                    yield Static(f"[{section}]", classes="settings-section", markup=False)
+                with Horizontal(classes="settings-row"):
+                    yield Label(spec.key, classes="settings-key", markup=False)
+                    yield self._editor(field_id, spec)
+                yield Static(spec.help, classes="settings-help", markup=False)
+                yield Static("", id=f"{field_id}-error", classes="settings-error", markup=False)
+        with Horizontal(id="settings-buttons"):
+            yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
+            yield Button("Cancel (esc)", id="settings-cancel")
+        yield Footer()
+
+    def _editor(self, field_id: str, spec: core_config.Field) -> Widget:
+        """A checkbox for a yes/no setting, an input for everything else."""
+        value = self.engine.config.value(spec.section, spec.key)
+        if isinstance(spec.default, bool):
+            # The label says yes or no too: without colour a ticked X looks like an unticked one.
+            return Checkbox("yes" if value else "no", value=bool(value), id=field_id, compact=True)
+        hint = "comma-separated, may be empty" if isinstance(spec.default, list) else as_text(spec.default)
+        return Input(as_text(value), id=field_id, compact=True, placeholder=hint)
+
+    def value_of(self, field_id: str) -> Any:
+        """The typed value of one field as it stands in the form."""
+        editor = self.query_one(f"#{field_id}")
+        if isinstance(editor, Checkbox):
+            return editor.value
+        return from_text(self._fields[field_id], editor.value)
+
+    def on_mount(self) -> None:
+        for error in self.query(".settings-error"):
+            error.display = False
+        for box in self.query(Input):
+            box.cursor_blink = False  # a blinking cursor redraws twice a second: noise over SSH
+
+    # --- validation ------------------------------------------------------------------------
+    def validate_field(self, field_id: str) -> str | None:
+        """Check one input; show the error next to it. Returns the error, None when valid."""
+        spec = self._fields[field_id]
+        try:
+            core_config.check_value(spec.section, spec.key, self.value_of(field_id))
+            message = None
+        except ConfigError as exc:
+            message = str(exc)
+        error = self.query_one(f"#{field_id}-error", Static)
+        error.update(f"✗ {message}" if message else "")
+        error.display = message is not None
+        self.query_one(f"#{field_id}").set_class(message is not None, "-invalid")
+        return message
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in self._fields:
+            self.validate_field(event.input.id)
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = "yes" if event.value else "no"
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter checks the field and, when it is valid, moves on (a form for the keyboard)."""
+        if event.input.id in self._fields and self.validate_field(event.input.id) is None:
+            self.focus_next()
+
+    # --- save and cancel -------------------------------------------------------------------
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "settings-save":
+            self.action_save()
+        elif event.button.id == "settings-cancel":
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_save(self) -> None:
+        invalid = [field_id for field_id in self._fields if self.validate_field(field_id)]
+        if invalid:
+            self.query_one(f"#{invalid[0]}").focus()
+            self.notify(f"Nothing was saved: fix the {len(invalid)} marked field(s) first.",
+                        severity="error")
+            return
+        config = self.engine.config
+        for field_id, spec in self._fields.items():
+            value = self.value_of(field_id)
+            if value != config.value(spec.section, spec.key):
+                config = config.with_value(spec.section, spec.key, value)
+        self.query_one("#settings-save", Button).disabled = True
+        self.run_job("save", jobs.save_settings, config, exclusive=True)
+
+    def job_ended(self, name: str, succeeded: bool) -> None:
+        self.query_one("#settings-save", Button).disabled = False
+
+    def _saved(self, config: core_config.Config) -> None:
+        """The file is written: only now does the engine get the new settings."""
+        self.engine.config = config
+        self.notify(f"Settings saved to {config.path}.")
+        self.dismiss(True)
+
+    def job_failed(self, name: str, error: BaseException | None) -> None:
+        self.notify(self.failure_text(name, error) + " Nothing changed; fix the cause (permissions, "
+                    "disk space) and press ctrl+s again.", severity="error", timeout=10)

@@ -1,0 +1,86 @@
+"""The right side of the main screen: the selected step's heading and its four tabs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Static, TabbedContent, TabPane
+
+from screens.widgets.activity import ActivityPanel
+from screens.widgets.checks_table import ChecksPanel
+from screens.widgets.marks import status_content
+from screens.widgets.plan_view import PlanOptions, PlanView
+
+if TYPE_CHECKING:
+    from app.config import Field
+    from app.model import CheckResult, Status
+    from screens.jobs import PlanResult
+
+
+def explanation_body(markdown: str) -> str:
+    """The explanation without its leading ``# Title``: the heading above already shows it."""
+    first, _, rest = markdown.lstrip().partition("\n")
+    return rest.lstrip("\n") if first.startswith("# ") else markdown
+
+
+class StepPane(Vertical):
+    """Why the step matters, its plan, its live checks, and the log of what runs."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="step-heading")
+        with TabbedContent(id="step-tabs", initial="tab-why"):
+            with TabPane("1 Why", id="tab-why"):
+                with VerticalScroll(id="why-scroll"):
+                    yield Static("Loading the explanation…", id="why-placeholder")
+            with TabPane("2 Plan", id="tab-plan"):
+                with VerticalScroll(id="plan-scroll"):
+                    yield PlanOptions(id="plan-options")
+                    yield PlanView(id="plan-view")
+            with TabPane("3 Checks", id="tab-checks"):
+                yield ChecksPanel(id="checks-panel")
+            with TabPane("4 Log", id="tab-log"):
+                yield ActivityPanel(id="activity")
+
+    @property
+    def activity(self) -> ActivityPanel:
+        return self.query_one(ActivityPanel)
+
+    def select_tab(self, name: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{name}"
+
+    def show_heading(self, title: str, status: "Status", note: Content | None = None) -> None:
+        """The title and status, and at most one line on what matters now."""
+        heading = Content.assemble((title, "bold"), "  ", status_content(status))
+        self.query_one("#step-heading", Static).update(heading + "\n" + note if note else heading)
+
+    def show_explanation(self, markdown: str) -> None:
+        """The Markdown widget (and its parser) loads with the first explanation, not at start-up."""
+        from textual.widgets import Markdown
+
+        found = self.query("#step-explanation")
+        if found:
+            found.first(Markdown).update(explanation_body(markdown))
+            return
+        self.query_one("#why-placeholder").remove()
+        self.query_one("#why-scroll").mount(Markdown(explanation_body(markdown), id="step-explanation"))
+
+    def show_plan_loading(self, title: str) -> None:
+        self.query_one(PlanView).show_loading(title)
+
+    def show_plan(self, result: "PlanResult") -> None:
+        view = self.query_one(PlanView)
+        if result.plan is not None:
+            view.show_plan(result.plan)
+        elif result.docker_down:  # the banner above already says why and what to do
+            view.show_error("the Docker engine does not answer, and this step's plan needs it.")
+        else:
+            view.show_error(result.error or "no details")
+
+    def show_options(self, options: list[tuple["Field", bool]]) -> None:
+        self.query_one(PlanOptions).show(options)
+
+    def show_checks(self, checks: list["CheckResult"]) -> None:
+        self.query_one(ChecksPanel).show(checks)

@@ -1,0 +1,127 @@
+"""``make bench``: start-up and check timings of hardstep on the practice lab. Figures only.
+
+Run as ``python -m tests.bench [--runs N]``. Every figure is the median of N runs (default 5),
+each in a fresh process:
+
+- time to first frame: from just before the process is started to the moment the wizard (or a
+  bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24;
+- ``hardstep check`` on the lab: wall time of the whole command;
+- peak memory (max RSS) of the wizard's and the bare app's start, from ``os.wait4``.
+
+Nothing here asserts anything: timings depend on the machine, so they are reported, not judged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The child prints the wall-clock time of its first frame, then leaves at once: worker threads
+# still talking to Docker must not count (nor delay the next run). The frame is caught where
+# Textual hands a rendered screen to the driver (``App._display``, private but stable in the
+# pinned version): headless, the driver writes nothing, but the frame is complete.
+FIRST_FRAME = """
+import os, sys, time
+from textual.app import App
+
+class FirstFrame:
+    def _display(self, screen, renderable):
+        super()._display(screen, renderable)
+        if renderable is not None and type(screen).__name__ == WANTED:
+            print(f"{time.time():.6f} {type(screen).__name__}", flush=True)
+            os._exit(0)
+
+WANTED = "Screen" if sys.argv[1] == "bare" else "MainScreen"  # the screen a user first sees
+if sys.argv[1] == "bare":
+    class Probe(FirstFrame, App):
+        pass
+    app = Probe()
+else:
+    from pathlib import Path
+    from app.cli import make_engine
+    from screens.app import HardstepApp
+
+    class Probe(FirstFrame, HardstepApp):
+        pass
+    lab = Path(sys.argv[2])
+    app = Probe(make_engine(lab / "root", lab / "config.toml", lab / "state"))
+app.run(headless=True, size=(80, 24))
+"""
+
+
+def run_child(argv: list[str]) -> tuple[float, str, float, int]:
+    """(seconds to the printed time, its output, wall seconds, max RSS in KiB) of one process."""
+    started = time.time()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.time() - started
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    first = out.split()[0] if out.strip() else ""
+    marked = float(first) - started if first.replace(".", "").isdigit() else float("nan")
+    said = out.strip() or (err.strip().splitlines() or [""])[-1]
+    return marked, said, wall, usage.ru_maxrss
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def first_frame(kind: str, lab: Path, runs: int) -> tuple[float, float, str]:
+    """Median seconds to the first frame, median peak RSS (MiB), and what was on screen."""
+    frames, rss, shown = [], [], ""
+    for _ in range(runs):
+        marked, out, _, max_rss = run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])
+        frames.append(marked)
+        rss.append(max_rss / 1024)
+        shown = out.split()[-1] if out else "?"
+    return median(frames), median(rss), shown
+
+
+def check_time(lab: Path, runs: int) -> tuple[float, int]:
+    """Median wall seconds of ``hardstep check`` on the lab, and its exit code."""
+    times, code = [], 0
+    argv = [sys.executable, "-m", "app", "--root", str(lab / "root"), "--config", str(lab / "config.toml"),
+            "--state-dir", str(lab / "state"), "check"]
+    for _ in range(runs):
+        started = time.time()
+        code = subprocess.run(argv, cwd=ROOT, capture_output=True).returncode
+        times.append(time.time() - started)
+    return median(times), code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed")
+    args = parser.parse_args(argv)
+
+    from app.lab import build_lab
+    from tests.infra.images import BUSYBOX_TAG, SOCKET_PROXY_TAG
+
+    with tempfile.TemporaryDirectory(prefix="hardstep-bench-") as tmp:
+        lab = build_lab(Path(tmp) / "lab", socket_proxy_image=SOCKET_PROXY_TAG, probe_image=BUSYBOX_TAG)
+        bare, bare_rss, _ = first_frame("bare", lab.dir, args.runs)
+        wizard, wizard_rss, screen = first_frame("wizard", lab.dir, args.runs)
+        check, code = check_time(lab.dir, args.runs)
+
+    print(f"hardstep bench: median of {args.runs} runs each (Python {sys.version.split()[0]})")
+    print(f"  first frame, bare Textual App     {bare * 1000:8.0f} ms   peak RSS {bare_rss:6.1f} MiB")
+    print(f"  first frame, hardstep wizard      {wizard * 1000:8.0f} ms   peak RSS {wizard_rss:6.1f} MiB"
+          f"   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
+    print(f"  hardstep check on the lab         {check * 1000:8.0f} ms   (exit {code}: "
+          f"{'all checks pass' if code == 0 else 'some checks fail, as on an unhardened lab' if code == 1 else 'error'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
