@@ -15,6 +15,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "private-network": ("app.steps.private_network", "PrivateNetwork"),
     "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
     "traefik": ("app.steps.traefik", "Traefik"),
+    "synapse": ("app.steps.synapse", "Synapse"),
 }
 
 

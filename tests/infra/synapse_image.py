@@ -1,0 +1,135 @@
+"""A real Synapse for hardstep's tests, built on this machine without any image registry.
+
+``hardstep-test/synapse:<version>-1``: Debian bookworm (``hardstep-test/tools:bookworm-1``) with
+Debian's ``python3`` and ``python3-venv`` installed by apt inside the build (containers reach
+Debian's mirror), and ``matrix-synapse`` from PyPI installed into ``/opt/synapse`` from a
+wheelhouse. Containers do not reach PyPI (FACTS, "More engine facts"), so the wheels are
+downloaded here on the host with ``pip download`` (binary wheels only, for bookworm's CPython
+3.11 on this machine's architecture) and copied into the build context; the build installs them
+with ``pip install --no-index --find-links``. The wheelhouse is kept under /var/tmp, so a
+rebuild does not download again.
+
+Cached like the images in ``tests.infra.images``: the build is skipped when the tag exists with
+the current recipe label (version, Dockerfile, base image id).
+
+Python API: ``ensure_synapse_image(client) -> tag``. Command line:
+``python -m tests.infra.synapse_image`` builds it when missing and says how long it took.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, ImageNotFound
+
+from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images
+
+SYNAPSE_VERSION = "1.163.2"
+SYNAPSE_TAG = f"hardstep-test/synapse:{SYNAPSE_VERSION}-1"
+PYTHON_VERSION = "3.11"  # Debian bookworm's python3
+WHEELHOUSE = Path("/var/tmp/hardstep-test-wheels") / f"synapse-{SYNAPSE_VERSION}-cp311-{platform.machine()}"
+# bookworm has glibc 2.36: every manylinux wheel up to that runs there (newest preferred).
+GLIBC_MINORS = range(36, 16, -1)
+
+
+def _dockerfile(recipe: str) -> str:
+    return f"""\
+# hardstep TEST IMAGE: a real Synapse {SYNAPSE_VERSION} from PyPI wheels, built locally because no
+# image registry is reachable from hardstep's test machines. Not the matrixdotorg/synapse image.
+FROM {TOOLS_TAG}
+LABEL org.opencontainers.image.title="hardstep test image: Synapse {SYNAPSE_VERSION} from PyPI wheels" \\
+      org.hardstep.test.recipe="{recipe}"
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv \\
+ && rm -rf /var/lib/apt/lists/*
+COPY wheels /tmp/wheels
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python3 -m venv /opt/synapse \\
+ && /opt/synapse/bin/pip install --no-index --no-cache-dir --find-links /tmp/wheels "matrix-synapse=={SYNAPSE_VERSION}" \\
+ && rm -rf /tmp/wheels
+ENV PATH=/opt/synapse/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+WORKDIR /data
+EXPOSE 8008
+CMD ["python", "-m", "synapse.app.homeserver", "--config-path", "/data/homeserver.yaml"]
+"""
+
+
+def _platforms() -> list[str]:
+    arch = platform.machine()
+    return [f"manylinux_2_{minor}_{arch}" for minor in GLIBC_MINORS] + [
+        f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}", f"linux_{arch}"]
+
+
+def _recipe(client: docker.DockerClient) -> str:
+    try:
+        base = client.images.get(TOOLS_TAG).id
+    except ImageNotFound:
+        base = "missing"
+    return _hash("synapse-v1", base, SYNAPSE_VERSION, PYTHON_VERSION, _dockerfile(""), *_platforms())
+
+
+def download_wheels(log: Log = _quiet) -> Path:
+    """The wheelhouse for SYNAPSE_VERSION, downloaded once (binary wheels only)."""
+    done = WHEELHOUSE / ".complete"
+    if done.exists():
+        log(f"  wheels reused from {WHEELHOUSE}")
+        return WHEELHOUSE
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+           "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
+           *[arg for p in _platforms() for arg in ("--platform", p)],
+           "-d", str(WHEELHOUSE), f"matrix-synapse=={SYNAPSE_VERSION}"]
+    t0 = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        tail = "\n".join(line for line in (proc.stdout + proc.stderr).splitlines() if "is ignored" not in line)
+        raise RuntimeError(f"pip download of matrix-synapse=={SYNAPSE_VERSION} failed:\n{tail[-3000:]}")
+    done.write_text(SYNAPSE_VERSION + "\n")
+    log(f"  downloaded {len(list(WHEELHOUSE.glob('*.whl')))} wheels in {time.monotonic() - t0:.0f}s")
+    return WHEELHOUSE
+
+
+def build_synapse(client: docker.DockerClient, tag: str = SYNAPSE_TAG, log: Log = _quiet) -> None:
+    wheels = download_wheels(log)
+    recipe = _recipe(client)
+    with tempfile.TemporaryDirectory(prefix="hardstep-synapse-", dir="/var/tmp") as ctx:
+        ctxp = Path(ctx)
+        (ctxp / "Dockerfile").write_text(_dockerfile(recipe))
+        shutil.copytree(wheels, ctxp / "wheels", ignore=shutil.ignore_patterns(".complete"))
+        try:
+            # Classic builder, local base image: pull=False so nothing is fetched from a registry.
+            client.images.build(path=ctx, tag=tag, pull=False, rm=True, forcerm=True)
+        except BuildError as exc:
+            lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
+            raise RuntimeError(f"building {tag} failed: {exc.msg}\n" + "\n".join(lines[-30:])) from None
+
+
+def ensure_synapse_image(client: docker.DockerClient, log: Log = _quiet) -> str:
+    """Build ``SYNAPSE_TAG`` when it is missing or its recipe changed; return the tag."""
+    ensure_images(client, log=log)  # the base image (takes the build lock itself)
+    report: dict[str, str] = {}
+    with _build_lock():
+        _ensure_one(client, "synapse", SYNAPSE_TAG, _recipe(client), build_synapse, log, report)
+    return SYNAPSE_TAG
+
+
+def main() -> int:
+    def log(msg: str) -> None:
+        print(f"synapse image: {msg}", flush=True)
+
+    client = docker.from_env()
+    t0 = time.monotonic()
+    tag = ensure_synapse_image(client, log=log)
+    log(f"ready in {time.monotonic() - t0:.1f}s: {tag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
