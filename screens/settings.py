@@ -6,6 +6,7 @@ the engine and the file exactly as they were.
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -28,21 +29,29 @@ def input_id(spec: core_config.Field) -> str:
     return f"field-{spec.section}-{spec.key}".replace("_", "-")
 
 
-def as_text(value: Any) -> str:
-    """How a value reads in an input: lists as ``a, b``."""
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+def as_text(spec: core_config.Field, value: Any) -> str:
+    """How a value reads in an input: a command as a shell line, other lists as ``a, b``."""
+    if isinstance(value, list):
+        return shlex.join(value) if spec.kind == "argv" else ", ".join(map(str, value))
+    return str(value)
 
 
 def from_text(spec: core_config.Field, text: str) -> Any:
-    """The typed value for ``spec`` from what was typed; what cannot convert stays text, so
-    ``check_value`` refuses it with a message that names the key."""
-    if isinstance(spec.default, list):
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if isinstance(spec.default, int) and not isinstance(spec.default, bool):
-        try:
-            return int(text.strip())
-        except ValueError:
-            return text
+    """The typed value for ``spec`` from what was typed, by the type of its default.
+
+    Raises ConfigError naming the key when the text cannot be that type; ``check_value`` then
+    judges the value itself.
+    """
+    kind = type(spec.default)
+    try:
+        if kind is list:
+            return shlex.split(text) if spec.kind == "argv" else [
+                part.strip() for part in text.split(",") if part.strip()]
+        if kind in (int, float):
+            return kind(text.strip())
+    except ValueError as exc:  # "soon" for a number, or an unclosed quote in a command
+        word = {int: "a whole number", float: "a number"}.get(kind, f"a command ({exc})")
+        raise ConfigError(f"config: {spec.name} = {text!r} is not {word}") from None
     return text
 
 
@@ -66,20 +75,29 @@ class SettingsScreen(EngineScreen[bool]):
         yield Static("Every value is checked as you type. Tab moves between fields; ctrl+s saves; "
                      "Escape cancels and changes nothing.", id="settings-intro")
         with VerticalScroll(id="settings-form"):
-            section = None
-            for field_id, spec in self._fields.items():
-                if spec.section != section:
-                    section = spec.section
-                    yield Static(f"[{section}]", classes="settings-section", markup=False)
-                with Horizontal(classes="settings-row"):
-                    yield Label(spec.key, classes="settings-key", markup=False)
-                    yield self._editor(field_id, spec)
-                yield Static(spec.help, classes="settings-help", markup=False)
-                yield Static("", id=f"{field_id}-error", classes="settings-error", markup=False)
+            for section, fields in self._sections().items():
+                yield Static(f"[{section}]", classes="settings-section", markup=False)
+                yield from self._rows(fields)
         with Horizontal(id="settings-buttons"):
             yield Button("Save (ctrl+s)", id="settings-save", variant="primary")
             yield Button("Cancel (esc)", id="settings-cancel")
         yield Footer()
+
+    def _sections(self) -> dict[str, dict[str, core_config.Field]]:
+        """Fields grouped by section, sections in the order they first appear in FIELDS."""
+        sections: dict[str, dict[str, core_config.Field]] = {}
+        for field_id, spec in self._fields.items():
+            sections.setdefault(spec.section, {})[field_id] = spec
+        return sections
+
+    def _rows(self, fields: dict[str, core_config.Field]) -> ComposeResult:
+        """Per field: the key and its editor on one line, the help under it, room for an error."""
+        for field_id, spec in fields.items():
+            with Horizontal(classes="settings-row"):
+                yield Label(spec.key, classes="settings-key", markup=False)
+                yield self._editor(field_id, spec)
+            yield Static(spec.help, classes="settings-help", markup=False)
+            yield Static("", id=f"{field_id}-error", classes="settings-error", markup=False)
 
     def _editor(self, field_id: str, spec: core_config.Field) -> Widget:
         """A checkbox for a yes/no setting, an input for everything else."""
@@ -87,8 +105,9 @@ class SettingsScreen(EngineScreen[bool]):
         if isinstance(spec.default, bool):
             # The label says yes or no too: without colour a ticked X looks like an unticked one.
             return Checkbox("yes" if value else "no", value=bool(value), id=field_id, compact=True)
-        hint = "comma-separated, may be empty" if isinstance(spec.default, list) else as_text(spec.default)
-        return Input(as_text(value), id=field_id, compact=True, placeholder=hint)
+        hint = {"argv": "a command, as you would type it", "list": "comma-separated, may be empty"}.get(
+            spec.kind if spec.kind == "argv" else type(spec.default).__name__, as_text(spec, spec.default))
+        return Input(as_text(spec, value), id=field_id, compact=True, placeholder=hint)
 
     def value_of(self, field_id: str) -> Any:
         """The typed value of one field as it stands in the form."""

@@ -448,3 +448,85 @@ def test_the_wizard_imports_no_heavy_library_at_start_up():
             "'markdown_it') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_failed_host_detection_is_a_message_on_the_welcome_screen(tmp_path, monkeypatch):
+    from app import detect
+
+    def broken(host, config):
+        raise RuntimeError("os-release unreadable")
+
+    monkeypatch.setattr(detect, "detect", broken)
+    engine = wizard_engine(tmp_path, write_config=False)
+
+    async def scenario():
+        app = quiet_app(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, WelcomeScreen)
+            host = shown(app, "#welcome-host")
+            assert "Looking at this host failed: RuntimeError: os-release unreadable" in host
+            assert "You can still review the settings and continue" in host
+            await pilot.press("c")
+            await settle(pilot)
+            assert isinstance(app.screen, MainScreen)
+
+    asyncio.run(scenario())
+
+
+def test_the_palette_runs_a_steps_checks(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
+    register_file_step(monkeypatch)
+    engine = wizard_engine(tmp_path)
+
+    async def scenario():
+        app = quiet_app(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("ctrl+p", *"check file stand")
+            await pilot.pause(0.5)  # the palette searches in the background
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: engine.state.checks(FileStandInStep.id))
+            await settle(pilot)
+            assert "File stand-in step" in shown(app, "#step-heading")
+            assert [r[:2] for r in checks_rows(app)] == [("✗ fail", "file says hardened")]
+
+    asyncio.run(scenario())
+
+
+def test_q_while_a_step_runs_asks_for_a_second_q(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
+    engine = wizard_engine(tmp_path)
+    notes = Notes()
+
+    async def scenario():
+        app = quiet_app(engine)
+        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
+            await settle(pilot)
+            app.screen.running = "private-network"  # as if an apply were under way
+            await pilot.press("q")
+            await pilot.pause()
+            assert app.is_running
+            assert "Press q again to quit anyway" in notes.text()
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+
+    asyncio.run(scenario())
+
+
+def test_settings_text_round_trips_every_kind_of_value():
+    """What the form shows for a value reads back as the same value; bad text names the key."""
+    from app.config import FIELDS, ConfigError, check_value, field
+    from screens.settings import as_text, from_text
+
+    samples = {"argv": ["systemctl", "restart", "docker engine"], "hostnames": ["a.example.org", "b.example.org"]}
+    for spec in FIELDS:
+        if isinstance(spec.default, bool):
+            continue  # a checkbox, not text
+        value = samples.get(spec.kind, spec.default)
+        assert check_value(spec.section, spec.key, from_text(spec, as_text(spec, value))) == value, spec.name
+    with pytest.raises(ConfigError, match=r"\[docker\] restart_command = .* is not a command"):
+        from_text(field("docker", "restart_command"), "systemctl restart 'docker")
+    with pytest.raises(ConfigError, match=r"\[sandbox\] pids_limit = 'many' is not a whole number"):
+        from_text(field("sandbox", "pids_limit"), "many")
