@@ -6,7 +6,13 @@ each in a fresh process:
 - time to first frame: from just before the process is started to the moment the wizard (or a
   bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24;
 - ``hardstep check`` on the lab: wall time of the whole command;
-- peak memory (max RSS) of the wizard's and the bare app's start, from ``os.wait4``.
+- peak memory (max RSS) of the wizard's and the bare app's start, and the CPU time (user + sys)
+  the process used until its first frame, both from ``os.wait4``. On a busy machine the CPU
+  time moves much less than the wall time.
+
+Starts are warm, as a user's second start is: children may write bytecode even when
+``PYTHONDONTWRITEBYTECODE`` is set here, and one uncounted run goes first. (Without cached
+bytecode every start would also compile hardstep's own modules from source.)
 
 Nothing here asserts anything: timings depend on the machine, so they are reported, not judged.
 """
@@ -23,6 +29,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 # The child prints the wall-clock time of its first frame, then leaves at once: worker threads
 # still talking to Docker must not count (nor delay the next run). The frame is caught where
@@ -57,10 +64,10 @@ app.run(headless=True, size=(80, 24))
 """
 
 
-def run_child(argv: list[str]) -> tuple[float, str, float, int]:
-    """(seconds to the printed time, its output, wall seconds, max RSS in KiB) of one process."""
+def run_child(argv: list[str]) -> tuple[float, str, float, int, float]:
+    """(seconds to the printed time, its output, wall seconds, max RSS in KiB, CPU seconds)."""
     started = time.time()
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.time() - started
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -70,22 +77,24 @@ def run_child(argv: list[str]) -> tuple[float, str, float, int]:
     first = out.split()[0] if out.strip() else ""
     marked = float(first) - started if first.replace(".", "").isdigit() else float("nan")
     said = out.strip() or (err.strip().splitlines() or [""])[-1]
-    return marked, said, wall, usage.ru_maxrss
+    return marked, said, wall, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def first_frame(kind: str, lab: Path, runs: int) -> tuple[float, float, str]:
-    """Median seconds to the first frame, median peak RSS (MiB), and what was on screen."""
-    frames, rss, shown = [], [], ""
+def first_frame(kind: str, lab: Path, runs: int) -> tuple[float, float, float, str]:
+    """Medians of seconds to the first frame, peak RSS (MiB) and CPU seconds; what was shown."""
+    frames, rss, cpu, shown = [], [], [], ""
+    run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])  # warm-up: bytecode, disk cache
     for _ in range(runs):
-        marked, out, _, max_rss = run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])
+        marked, out, _, max_rss, used = run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])
         frames.append(marked)
         rss.append(max_rss / 1024)
+        cpu.append(used)
         shown = out.split()[-1] if out else "?"
-    return median(frames), median(rss), shown
+    return median(frames), median(rss), median(cpu), shown
 
 
 def check_time(lab: Path, runs: int) -> tuple[float, int]:
@@ -93,9 +102,10 @@ def check_time(lab: Path, runs: int) -> tuple[float, int]:
     times, code = [], 0
     argv = [sys.executable, "-m", "app", "--root", str(lab / "root"), "--config", str(lab / "config.toml"),
             "--state-dir", str(lab / "state"), "check"]
+    subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True)  # warm-up, not counted
     for _ in range(runs):
         started = time.time()
-        code = subprocess.run(argv, cwd=ROOT, capture_output=True).returncode
+        code = subprocess.run(argv, cwd=ROOT, env=ENV, capture_output=True).returncode
         times.append(time.time() - started)
     return median(times), code
 
@@ -110,14 +120,15 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="hardstep-bench-") as tmp:
         lab = build_lab(Path(tmp) / "lab", socket_proxy_image=SOCKET_PROXY_TAG, probe_image=BUSYBOX_TAG)
-        bare, bare_rss, _ = first_frame("bare", lab.dir, args.runs)
-        wizard, wizard_rss, screen = first_frame("wizard", lab.dir, args.runs)
+        bare, bare_rss, bare_cpu, _ = first_frame("bare", lab.dir, args.runs)
+        wizard, wizard_rss, wizard_cpu, screen = first_frame("wizard", lab.dir, args.runs)
         check, code = check_time(lab.dir, args.runs)
 
     print(f"hardstep bench: median of {args.runs} runs each (Python {sys.version.split()[0]})")
-    print(f"  first frame, bare Textual App     {bare * 1000:8.0f} ms   peak RSS {bare_rss:6.1f} MiB")
-    print(f"  first frame, hardstep wizard      {wizard * 1000:8.0f} ms   peak RSS {wizard_rss:6.1f} MiB"
-          f"   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
+    print(f"  first frame, bare Textual App     {bare * 1000:8.0f} ms   CPU {bare_cpu * 1000:6.0f} ms"
+          f"   peak RSS {bare_rss:6.1f} MiB")
+    print(f"  first frame, hardstep wizard      {wizard * 1000:8.0f} ms   CPU {wizard_cpu * 1000:6.0f} ms"
+          f"   peak RSS {wizard_rss:6.1f} MiB   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
     print(f"  hardstep check on the lab         {check * 1000:8.0f} ms   (exit {code}: "
           f"{'all checks pass' if code == 0 else 'some checks fail, as on an unhardened lab' if code == 1 else 'error'})")
     return 0
