@@ -20,9 +20,11 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.hardstep-installed
 PYTEST_ARGS ?=
+# Tests mostly wait on the Docker engine, so a few workers overlap that waiting even on 2 cores.
+TEST_WORKERS ?= 4
 
 # Debian packages the tests and the lab need.
-DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2
+DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev
 
 .PHONY: setup deb-packages engine images test run bench
 
@@ -61,10 +63,11 @@ engine:
 
 images: setup engine
 	$(VPY) -m tests.infra.images
+	$(VPY) -m tests.infra.synapse_image
 
 # pytest's exit status is make's: any failure, and exit 5 (no tests collected), fail the target.
 test: setup engine images
-	@rc=0; $(VPY) -m pytest -q $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc
 

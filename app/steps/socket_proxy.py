@@ -11,14 +11,13 @@ from app.docker_actions import (PullImage, ReplaceContainer, RunContainer, Start
                                  find_network, hardstep_labels, image_present)
 from app.errors import HardstepError
 from app.model import CheckResult
-from app.probe import ProbeImageMissing, http_status_settled
+from app.probe import proxy_checks
 from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config import Config
     from app.host import Host
 
-PORT = 2375
 # The only API sections this proxy opens: the image's defaults plus CONTAINERS.
 ALLOWED = {"EVENTS", "PING", "VERSION", "CONTAINERS"}
 # Every other switch the proxy knows; any of them on widens what a compromised Traefik can do.
@@ -95,26 +94,10 @@ class SocketProxy(Step):
                        "not mounted" if not socket_mounts else ("read-write" if writable else "mounted :ro"),
                        mounts=current["mounts"]),
         ]
-        base = f"http://{docker.socket_proxy_container}:{PORT}"
-        for path, expected in (("/containers/json", 200), ("/networks", 403)):
-            results.append(self._probe(host, config, base + path, path, expected))
-        return results
-
-    def _probe(self, host: "Host", config: "Config", url: str, path: str, expected: int) -> CheckResult:
-        name = f"GET {path} -> {expected}"
-        try:
-            result = http_status_settled(host, config.docker.probe_image, config.docker.private_network, url)
-        except ProbeImageMissing as exc:
-            return self.check(name, False, f"{exc}; pull it or apply this step, which pulls it")
-        ok = result.status == expected
-        if ok:
-            detail = f"answered {result.status} from {config.docker.private_network}"
-        elif result.status is None:
-            detail = f"no HTTP answer from {url} ({result.evidence})"
-        else:
-            detail = f"answered {result.status}, expected {expected}" + (
-                ": the proxy lets this through" if expected == 403 else "")
-        return self.check(name, ok, detail, url=url, status=result.status, expected=expected)
+        if container.status != "running":
+            return results  # nothing to ask: the probes would only wait for an answer that cannot come
+        return results + proxy_checks(self, host, config, [("/containers/json", 200), ("/networks", 403)],
+                                      "GET {path} -> {expected}")
 
 
 def _names(joined: str) -> set[str]:

@@ -11,7 +11,7 @@ from app.docker_actions import ReplaceContainer, find_container, find_network
 from app.editors.toml_text import parse, set_keys
 from app.errors import HardstepError
 from app.model import CheckResult
-from app.probe import ProbeImageMissing, http_status_settled
+from app.probe import proxy_checks
 from app.recreate import Twin
 from app.steps.base import Step
 
@@ -123,8 +123,8 @@ class Traefik(Step):
                        networks=networks),
             self._compatible(host, container.attrs["Config"]["Image"]),
         ]
-        base = f"http://{config.docker.socket_proxy_container}:2375"
-        results += [self._probe(host, config, base, path) for path in ("/version", "/containers/json")]
+        results += proxy_checks(self, host, config, [("/version", 200), ("/containers/json", 200)],
+                                "proxy answers GET {path}")
         return results + [self._route(config)]
 
     def _compatible(self, host: "Host", image: str) -> CheckResult:
@@ -151,15 +151,6 @@ class Traefik(Step):
         return self.check("config points at the proxy", not wrong,
                           f"wrong: {detail}" if wrong else "endpoint, exposedByDefault and network are set",
                           wrong=wrong)
-
-    def _probe(self, host: "Host", config: "Config", base: str, path: str) -> CheckResult:
-        name = f"proxy answers GET {path}"
-        try:
-            result = http_status_settled(host, config.docker.probe_image, config.docker.private_network, base + path)
-        except ProbeImageMissing as exc:
-            return self.check(name, False, f"{exc}; apply the socket-proxy step, which pulls it")
-        return self.check(name, result.status == 200, f"{result.evidence} from {config.docker.private_network}",
-                          status=result.status)
 
     def _route(self, config: "Config") -> CheckResult:
         import httpx
