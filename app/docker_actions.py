@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from app import model
 from app.actions import Action, ApplyContext, Undo, sh
 from app.containers import MANAGED_LABEL, STEP_LABEL, Blueprint, ContainerSpec
 from app.errors import ApplyError
@@ -126,7 +126,7 @@ class ReplaceContainer(Action):
 
     def __post_init__(self) -> None:
         self.summary = f"Recreate the container {self.spec.name} with the settings below (the old one is kept, stopped)"
-        self._previous = f"{self.spec.name}-hardstep-{datetime.now(timezone.utc):%Y%m%d%H%M%S}"
+        self._previous = f"{self.spec.name}-hardstep-{model.utcnow():%Y%m%d%H%M%S}"
 
     def command(self) -> str:
         return "\n".join([sh("docker", "stop", self.spec.name),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
+
+from app import model
 
 
 def atomic_write(path: Path, data: str | bytes, default_mode: int = 0o644) -> None:
@@ -54,7 +55,7 @@ def _fsync_dir(folder: Path) -> None:
 def backup(path: Path, backup_dir: Path) -> Path:
     """Copy ``path`` (contents, mode, times) into ``backup_dir`` under a timestamped name."""
     backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = model.utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"{path.name}.{stamp}"
     shutil.copy2(path, target)
     return target

@@ -8,8 +8,13 @@ from enum import Enum
 from typing import Any, Callable
 
 
+def utcnow() -> datetime:
+    """hardstep's one clock: every time stamp it writes or shows comes from here."""
+    return datetime.now(timezone.utc)
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return utcnow().replace(microsecond=0).isoformat()
 
 
 class Status(str, Enum):

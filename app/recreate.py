@@ -32,6 +32,11 @@ class Twin:
     attrs: dict[str, Any]
     drop_mounts: set[str] = field(default_factory=set)  # container paths whose mounts go
     add_networks: list[str] = field(default_factory=list)
+    # The image's own Config: environment and labels it already sets are left out of docker_run.
+    image_config: dict[str, Any] = field(default_factory=dict)
+    host_config: dict[str, Any] = field(default_factory=dict)  # HostConfig keys to set (sandbox limits)
+    drop_networks: set[str] = field(default_factory=set)  # networks the twin leaves
+    run_flags: list[str] = field(default_factory=list)  # how docker_run shows ``host_config``
 
     @property
     def name(self) -> str:
@@ -43,6 +48,8 @@ class Twin:
         short_id = self.attrs["Id"][:12]
         result = {}
         for network, endpoint in current.items():
+            if network in self.drop_networks:
+                continue
             aliases = [a for a in endpoint.get("Aliases") or [] if a not in (short_id, self.attrs["Id"])]
             result[network] = {"Aliases": aliases or None, "IPAMConfig": endpoint.get("IPAMConfig") or None,
                                "Links": endpoint.get("Links") or None}
@@ -57,6 +64,7 @@ class Twin:
         host_config = copy.deepcopy(self.attrs.get("HostConfig") or {})
         host_config["Binds"] = [b for b in host_config.get("Binds") or [] if _bind_target(b) not in self.drop_mounts]
         host_config["Mounts"] = [m for m in host_config.get("Mounts") or [] if m.get("Target") not in self.drop_mounts]
+        host_config.update(copy.deepcopy(self.host_config))
         networks = self.networks()
         primary = host_config.get("NetworkMode") or "default"
         if primary not in networks:  # "default" means the bridge network the engine chose
@@ -87,10 +95,15 @@ class Twin:
 
     def settings(self) -> dict[str, str]:
         """What the twin will look like, in the comparable ``settings`` form."""
+        return settings_of(self.attrs_after())
+
+    def attrs_after(self) -> dict[str, Any]:
+        """The inspect data the twin should show: mounts, networks and HostConfig changed."""
         twin = copy.deepcopy(self.attrs)
         twin["Mounts"] = [m for m in twin.get("Mounts") or [] if m.get("Destination") not in self.drop_mounts]
         twin.setdefault("NetworkSettings", {})["Networks"] = self.networks()
-        return settings_of(twin)
+        twin.setdefault("HostConfig", {}).update(copy.deepcopy(self.host_config))
+        return twin
 
     def docker_run(self) -> str:
         """The equivalent ``docker run`` (and ``docker network connect``) commands, secrets redacted."""
@@ -105,8 +118,12 @@ class Twin:
                 host_part = ":".join(p for p in (b.get("HostIp"), b.get("HostPort")) if p)
                 argv.append(f"-p={host_part + ':' if host_part else ''}{port.removesuffix('/tcp')}")
         argv += [f"-v={bind}" for bind in host_config["Binds"]]
-        argv += [f"-e={k}={redact_value(k, v)}" for k, _, v in (e.partition("=") for e in config.get("Env") or [])]
-        argv += [f"-l={k}={v}" for k, v in (config.get("Labels") or {}).items()]
+        image_env = set(self.image_config.get("Env") or [])
+        image_labels = self.image_config.get("Labels") or {}
+        env = [e.partition("=") for e in config.get("Env") or [] if e not in image_env]
+        argv += [f"-e={k}={redact_value(k, v)}" for k, _, v in env]
+        argv += [f"-l={k}={v}" for k, v in (config.get("Labels") or {}).items() if image_labels.get(k) != v]
+        argv += self.run_flags
         argv.append(config.get("Image", ""))
         argv += config.get("Cmd") or []
         lines = [shlex.join(argv)]
@@ -131,3 +148,13 @@ def _image_id(host: "Host", reference: str) -> str | None:
         return host.docker.images.get(reference).id
     except ImageNotFound:
         return None
+
+
+def image_config(host: "Host", image: str) -> dict[str, Any]:
+    """The Config an image gives its containers (empty when the image is gone)."""
+    from docker.errors import ImageNotFound
+
+    try:
+        return host.docker.images.get(image).attrs.get("Config") or {}
+    except ImageNotFound:
+        return {}

@@ -12,7 +12,7 @@ from app.editors.toml_text import parse, set_keys
 from app.errors import HardstepError
 from app.model import CheckResult
 from app.probe import proxy_checks
-from app.recreate import Twin
+from app.recreate import Twin, image_config
 from app.steps.base import Step
 
 if TYPE_CHECKING:
@@ -60,14 +60,15 @@ class Traefik(Step):
                                 "set [traefik] container in settings")
         return container
 
-    def twin(self, container, config: "Config") -> Twin:
+    def twin(self, host: "Host", container, config: "Config") -> Twin:
         """Traefik as it is, minus every Docker socket mount, plus the private network."""
         socket = config.docker.socket
         drop = {m["Destination"] for m in container.attrs.get("Mounts") or []
                 if m.get("Source") == socket or m.get("Destination", "").endswith("docker.sock")}
         networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
         add = [] if config.docker.private_network in networks else [config.docker.private_network]
-        return Twin(container.attrs, drop_mounts=drop, add_networks=add)
+        return Twin(container.attrs, drop_mounts=drop, add_networks=add,
+                    image_config=image_config(host, container.attrs["Image"]))
 
     def plan(self, host: "Host", config: "Config") -> list[Action]:
         docker = config.docker
@@ -85,7 +86,7 @@ class Traefik(Step):
             actions.append(EditFile(path, before, after, summary=f"Point Traefik's Docker provider at the "
                                     f"socket proxy in {path}"))
         container = self._container(host, config)
-        twin = self.twin(container, config)
+        twin = self.twin(host, container, config)
         changes = settings_diff(settings_of(container.attrs), twin.settings())
         if changes or actions:
             diff = render_settings_diff(twin.name, changes) if changes else (
