@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -200,28 +201,44 @@ class RestartContainer(Action):
         container.restart(timeout=30)
         ctx.log(f"restarted {self.name}")
         if self.wait_url:
-            wait_for_http(self.wait_url, self.timeout, ctx, self.name)
+            wait_for_http(self.wait_url, self.timeout, ctx, container)
         return []
 
 
-def wait_for_http(url: str, timeout: float, ctx: ApplyContext, name: str) -> int:
-    """Poll ``url`` until it answers with a status below 500; ApplyError after ``timeout``."""
+def wait_for_http(url: str, timeout: float, ctx: ApplyContext, container) -> int:
+    """Poll ``url`` until it answers below 500. Fails at once, with the container's own last
+    error line, when the container stops instead; after ``timeout`` otherwise."""
     import httpx
 
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
         try:
-            status = httpx.get(url, timeout=5, verify=False).status_code
+            # Only "is it up?": the checks, not this wait, judge the certificate.
+            status = httpx.get(url, timeout=3, verify=False).status_code
             if status < 500:
-                ctx.log(f"{name} answers at {url} (HTTP {status})")
+                ctx.log(f"{container.name} answers at {url} (HTTP {status})")
                 return status
             last = f"HTTP {status}"
         except httpx.HTTPError as exc:
             last = type(exc).__name__
+        container.reload()
+        if container.status not in ("running", "restarting"):
+            cause = failure_line(container.logs(tail=40).decode("utf-8", "replace").splitlines())
+            raise ApplyError(f"{container.name} stopped after the restart (status {container.status}"
+                             + (f"; its log says: {cause[:240]}" if cause else "") + ")")
         time.sleep(1)
-    raise ApplyError(f"{name} did not answer at {url} within {timeout:.0f}s ({last}); "
-                     f"see its log, or roll the step back to restore the backup")
+    raise ApplyError(f"{container.name} did not answer at {url} within {timeout:.0f}s ({last})")
+
+
+def failure_line(lines: list[str]) -> str:
+    """The log line of a start-up failure that says why (banners and traceback frames skipped)."""
+    said = [line.strip() for line in lines if re.search(r"[A-Za-z]", line) and not line.strip().startswith("File ")]
+    for index in range(len(said) - 1, -1, -1):
+        if "error" in said[index].lower():
+            follow = said[index + 1] if said[index].endswith(":") and index + 1 < len(said) else ""
+            return f"{said[index]} {follow}".strip()
+    return said[-1] if said else ""
 
 
 @dataclass

@@ -26,6 +26,9 @@ import pytest
 import docker
 from docker.errors import APIError, DockerException, NotFound
 
+# Fixture modules shared by several test files.
+pytest_plugins = ["tests.fixtures_registry", "tests.fixtures_synapse"]
+
 # One random id per test run: names from different runs (or concurrent runs on the same
 # engine) never collide, and cleanup never touches another run's objects.
 RUN_ID = secrets.token_hex(3)

@@ -8,7 +8,7 @@ from app.actions import ApplyContext
 from app.docker_actions import PullImage, image_present
 from app.errors import ApplyError
 from tests.fixtures_core import make_engine
-from tests.fixtures_registry import local_registry, push_fresh_image  # noqa: F401 (fixture)
+from tests.fixtures_registry import push_fresh_image
 
 pytestmark = pytest.mark.docker
 

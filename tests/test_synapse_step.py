@@ -20,7 +20,6 @@ from app.host import Host
 from app.model import Status
 from app.state import StateStore
 from tests.fixtures_synapse import CONFIG, SERVER_NAME, TURN_SECRET, free_port, wait_for_health
-from tests.fixtures_synapse import synapse, synapse_image, synapse_template  # noqa: F401 (fixtures)
 
 DATA = Path(__file__).parent / "data" / "synapse"
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +48,7 @@ def test_plan_on_the_sample_file_redacts_secrets_and_says_federation_is_off(tmp_
     engine = file_engine(tmp_path, sample, disable_registration=True)
     plan = engine.plan("synapse")
     edit, restart = plan.actions
-    assert type(restart).__name__ == "RestartSynapse" and restart.wait_url.endswith("/health")
+    assert type(restart).__name__ == "RestartContainer" and restart.wait_url.endswith("/health")
     assert "federation_domain_whitelist: [chat.example.org] (federation off: only this server itself)" in edit.summary
     assert "enable_registration: false" in edit.summary and "allow_guest_access" not in edit.summary
     shown = json.dumps([a.describe() for a in plan.actions]) + " ".join(plan.notes)
@@ -138,7 +137,7 @@ def test_rollback_restores_the_file_then_restarts(tmp_path):
     engine = file_engine(tmp_path, "a: 1\n")
     undo = [{"type": "file", "path": CONFIG, "backup": "/backups/homeserver.yaml.1", "after": "x"}]
     actions = engine.step("synapse").rollback(engine.host, engine.config, undo)
-    assert [type(a).__name__ for a in actions] == ["RestoreFile", "RestartSynapse"]
+    assert [type(a).__name__ for a in actions] == ["RestoreFile", "RestartContainer"]
     assert engine.step("synapse").rollback(engine.host, engine.config, []) == []
 
 

@@ -10,15 +10,12 @@ the file: it cannot be probed without a signed federation request.
 
 from __future__ import annotations
 
-import re
-import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from app.actions import Action, ApplyContext, EditFile, Undo
-from app.docker_actions import RestartContainer, find_container
+from app.docker_actions import RestartContainer
 from app.errors import ApplyError, HardstepError
 from app.model import CheckResult
 from app.steps.base import Step
@@ -41,48 +38,6 @@ DEFAULTS = {"allow_public_rooms_without_auth": False, "allow_public_rooms_over_f
 # Reserved example domains (RFC 2606): a URL there is the unedited default, never probed.
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 PROBE_USER = "hardstep-check"
-
-
-@dataclass
-class RestartSynapse(RestartContainer):
-    """Restart Synapse and wait for ``/health``; fails at once, with Synapse's last log line, when
-    the container exits instead of waiting out the whole timeout."""
-
-    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        import httpx
-
-        container = find_container(host, self.name)
-        if container is None:
-            raise ApplyError(f"no container named {self.name} to restart; check [synapse] container in settings")
-        container.restart(timeout=30)
-        ctx.log(f"restarted {self.name}; waiting for {self.wait_url}")
-        deadline, last = time.monotonic() + self.timeout, "no answer yet"
-        while time.monotonic() < deadline:
-            try:
-                status = httpx.get(self.wait_url, timeout=3, verify=False).status_code
-                if status < 500:
-                    ctx.log(f"{self.name} answers at {self.wait_url} (HTTP {status})")
-                    return []
-                last = f"HTTP {status}"
-            except httpx.HTTPError as exc:
-                last = type(exc).__name__
-            container.reload()
-            if container.status not in ("running", "restarting"):
-                cause = _cause(container.logs(tail=40).decode("utf-8", "replace").splitlines())
-                raise ApplyError(f"{self.name} stopped after the restart (status {container.status}"
-                                 + (f"; its log says: {cause[:240]}" if cause else "") + ")")
-            time.sleep(1)
-        raise ApplyError(f"{self.name} did not answer at {self.wait_url} within {self.timeout}s ({last})")
-
-
-def _cause(lines: list[str]) -> str:
-    """The line of a Synapse start-up failure that says why (banners and tracebacks skipped)."""
-    said = [line.strip() for line in lines if re.search(r"[A-Za-z]", line) and not line.strip().startswith("File ")]
-    for index in range(len(said) - 1, -1, -1):
-        if "error" in said[index].lower():
-            follow = said[index + 1] if said[index].endswith(":") and index + 1 < len(said) else ""
-            return f"{said[index]} {follow}".strip()
-    return said[-1] if said else ""
 
 
 class Synapse(Step):
@@ -141,9 +96,9 @@ class Synapse(Step):
         edit = EditFile(path, text, set_keys(text, changes, path), summary=f"Set in {path}: {'; '.join(shown)}")
         return [edit, self.restart(config, "so it reads the new homeserver.yaml")]
 
-    def restart(self, config: "Config", why: str) -> RestartSynapse:
+    def restart(self, config: "Config", why: str) -> RestartContainer:
         url = config.synapse.url.rstrip("/") + "/health"
-        return RestartSynapse(config.synapse.container, wait_url=url, timeout=config.synapse.restart_timeout, why=why)
+        return RestartContainer(config.synapse.container, wait_url=url, timeout=config.synapse.restart_timeout, why=why)
 
     def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
               on_done: Any = None) -> list[Undo]:
@@ -154,7 +109,7 @@ class Synapse(Step):
         try:
             return super().apply(host, config, actions, ctx, on_done)
         except ApplyError as exc:
-            if not any(isinstance(a, RestartSynapse) for a in actions):
+            if not any(isinstance(a, RestartContainer) for a in actions):
                 raise
             # Backups are named <file>.<UTC timestamp>: the last in name order is this edit's.
             backups = sorted(ctx.backup_dir.glob(PurePosixPath(config.synapse.config).name + ".*"))
@@ -298,7 +253,7 @@ def _get(url: str) -> tuple[int | None, str | None, str]:
     import httpx
 
     try:
-        response = httpx.get(url, timeout=5, verify=False, follow_redirects=False)
+        response = httpx.get(url, timeout=5, follow_redirects=False)
     except httpx.HTTPError as exc:
         return None, None, f"{type(exc).__name__}: {exc}"[:200]
     try:
