@@ -7,6 +7,7 @@ plugin is needed.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -526,7 +527,12 @@ def test_settings_text_round_trips_every_kind_of_value():
             continue  # a checkbox, not text
         value = samples.get(spec.kind, spec.default)
         assert check_value(spec.section, spec.key, from_text(spec, as_text(spec, value))) == value, spec.name
-    with pytest.raises(ConfigError, match=r"\[docker\] restart_command = .* is not a command"):
-        from_text(field("docker", "restart_command"), "systemctl restart 'docker")
-    with pytest.raises(ConfigError, match=r"\[sandbox\] pids_limit = 'many' is not a whole number"):
-        from_text(field("sandbox", "pids_limit"), "many")
+    with pytest.raises(ConfigError, match=r"\[synapse\] restart_timeout = 'many' is not a whole number"):
+        from_text(field("synapse", "restart_timeout"), "many")
+    with pytest.raises(ConfigError, match=r"\[synapse\] federation_whitelist = .* must list host names"):
+        check_value("synapse", "federation_whitelist", from_text(field("synapse", "federation_whitelist"),
+                                                                 "a.example.org, not a host"))
+    argv = [spec for spec in FIELDS if spec.kind == "argv"]
+    for spec in argv:  # commands are shell-quoted text in the form
+        with pytest.raises(ConfigError, match=rf"{re.escape(spec.name)} = .* is not a command"):
+            from_text(spec, "systemctl restart 'docker")
