@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from app import validate
+from app import units, validate
 from app.errors import ConfigError
 
 
@@ -58,6 +58,26 @@ FIELDS: tuple[Field, ...] = (
     Field("turn", "container", "coturn", "name", "Name of the coTURN container."),
     Field("turn", "config", "/opt/coturn/turnserver.conf", "abspath", "coTURN's turnserver.conf."),
     Field("turn", "certs_dir", "/opt/certs", "abspath", "Folder shared by the acme container and coTURN."),
+    Field("sandbox", "containers", [], "names", "Containers that get the sandbox (the picker writes this)."),
+    Field("sandbox", "memory", "256m", "memory", "Memory limit of a sandboxed container; swap is set equal (no swap)."),
+    Field("sandbox", "pids_limit", 50, "count", "Most processes a sandboxed container may run."),
+    Field("sandbox", "cpus", 1.0, "cpus", "CPUs a sandboxed container may use."),
+    Field("sandbox", "data_memory", "1g", "memory", "Memory limit instead for a database or Synapse."),
+    Field("sandbox", "tmp_size", "64m", "size", "Size of the tmpfs on /tmp (rw,noexec,nosuid)."),
+    Field("sandbox", "run_size", "32m", "size", "Size of the tmpfs on /run (rw,noexec,nosuid)."),
+    Field("sandbox", "isolated", [], "names",
+          "Sandboxed containers that need no peers: moved onto the restricted network alone."),
+    Field("sandbox", "restricted_network", "restricted", "name",
+          "Network with inter-container traffic off (enable_icc=false) for the isolated containers."),
+    Field("docker", "daemon_config", "/etc/docker/daemon.json", "abspath", "The Docker engine's daemon.json."),
+    Field("docker", "restart_command", [], "argv",
+          "Command that restarts the engine; empty: systemd or BurmillaOS, detected."),
+    Field("docker", "restart_timeout", 120, "seconds", "How long to wait for the engine after a restart."),
+    Field("docker", "seccomp_profile", "/etc/docker/seccomp-hardstep.json", "abspath",
+          "Where the daemon step installs hardstep's seccomp profile for daemon.json."),
+    Field("docker", "log_max_size", "10m", "size", "json-file log rotation: size of one log file."),
+    Field("docker", "log_max_file", 3, "count", "json-file log rotation: log files kept per container."),
+    Field("docker", "userns_remap", False, "bool", "Plan item: userns-remap (read its consequences first)."),
 )
 
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -72,10 +92,18 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "abspath": (validate.is_abs_path, "is not an absolute path"),
     "image": (validate.is_image_ref, "is not a valid image reference such as alpine:latest"),
     "url": (validate.is_url, "is not an http(s) URL such as https://matrix.example.com"),
+    "names": (lambda v: all(validate.is_docker_name(n) for n in v),
+              "must list container names (letters, digits, '_', '.', '-')"),
+    "size": (lambda v: units.parse_size(v) is not None, "is not a size such as 64m or 1g"),
+    "memory": (lambda v: (units.parse_size(v) or 0) >= 6 * 2**20, "is not a size of at least 6m, such as 256m"),
+    "count": (lambda v: 0 < v <= 1_000_000, "must be a whole number from 1 to 1000000"),
+    "cpus": (lambda v: 0.01 <= v <= 1024, "must be a number of CPUs from 0.01 to 1024"),
+    "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
 }
 
 # Kinds whose values are not strings; every other kind is a string.
-_TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int}
+_TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int,
+                          "names": list, "count": int, "cpus": float, "argv": list}
 _TYPE_WORDS = {str: "a string", list: "a list", bool: "true or false", int: "a whole number", float: "a number"}
 
 _BY_KEY = {(f.section, f.key): f for f in FIELDS}

@@ -16,6 +16,9 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
     "traefik": ("app.steps.traefik", "Traefik"),
     "synapse": ("app.steps.synapse", "Synapse"),
+    "sandbox": ("app.steps.sandbox", "Sandbox"),
+    "daemon": ("app.steps.daemon", "Daemon"),
+    "cis": ("app.steps.cis", "CisAudit"),
 }
 
 
