@@ -63,6 +63,7 @@ class Twin:
             config["Volumes"] = {k: v for k, v in config["Volumes"].items() if k not in self.drop_mounts} or None
         host_config = copy.deepcopy(self.attrs.get("HostConfig") or {})
         host_config["Binds"] = [b for b in host_config.get("Binds") or [] if _bind_target(b) not in self.drop_mounts]
+        host_config["Binds"] += [b for b in unnamed_volumes(self.attrs) if _bind_target(b) not in self.drop_mounts]
         host_config["Mounts"] = [m for m in host_config.get("Mounts") or [] if m.get("Target") not in self.drop_mounts]
         host_config.update(copy.deepcopy(self.host_config))
         networks = self.networks()
@@ -158,3 +159,14 @@ def image_config(host: "Host", image: str) -> dict[str, Any]:
         return host.docker.images.get(image).attrs.get("Config") or {}
     except ImageNotFound:
         return {}
+
+
+def unnamed_volumes(attrs: dict[str, Any]) -> list[str]:
+    """Volumes the image declares (not in Binds or Mounts), as binds by their volume name: a twin
+    must reuse them, not get new empty ones, or a database would start with no data."""
+    hc = attrs.get("HostConfig") or {}
+    listed = {b.split(":")[1] for b in hc.get("Binds") or [] if ":" in b}
+    listed |= {m.get("Target") for m in hc.get("Mounts") or []}
+    return [f"{m['Name']}:{m['Destination']}" + ("" if m.get("RW", True) else ":ro")
+            for m in attrs.get("Mounts") or []
+            if m.get("Type") == "volume" and m.get("Name") and m.get("Destination") not in listed]

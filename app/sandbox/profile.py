@@ -142,21 +142,9 @@ def overrides(attrs: dict[str, Any], box: Sandbox) -> dict[str, Any]:
         "CapDrop": dropped if "ALL" in dropped else sorted(set(dropped) | set(box.drop)),
         "CapAdd": [c for c in caps(hc.get("CapAdd")) if c not in DANGEROUS_CAPS and c not in box.drop] or None,
         "Privileged": False,
-        "SecurityOpt": options,
-        "Binds": list(hc.get("Binds") or []) + _unnamed_volumes(attrs),
+        "SecurityOpt": options,  # unnamed volumes: the twin keeps them (app.recreate)
     })
     return result
-
-
-def _unnamed_volumes(attrs: dict[str, Any]) -> list[str]:
-    """Volumes the image declares (not in Binds or Mounts): the twin must reuse them, not get new
-    empty ones, or a database would start with no data."""
-    hc = attrs.get("HostConfig") or {}
-    listed = {b.split(":")[1] for b in hc.get("Binds") or [] if ":" in b}
-    listed |= {m.get("Target") for m in hc.get("Mounts") or []}
-    return [f"{m['Name']}:{m['Destination']}" + ("" if m.get("RW", True) else ":ro")
-            for m in attrs.get("Mounts") or []
-            if m.get("Type") == "volume" and m.get("Name") and m.get("Destination") not in listed]
 
 
 def run_flags(box: Sandbox, profile_path: str = "hardstep.json") -> list[str]:
