@@ -98,11 +98,18 @@ def is_lab_config(config: cfg.Config) -> bool:
 
 
 def _foreign_names(config: cfg.Config) -> list[str]:
-    return [
+    """Settings that name a container or network (one, or a list of them) without the prefix."""
+    foreign = [
         f"{spec.name} = {config.value(spec.section, spec.key)!r}"
         for spec in _name_fields()
         if not str(config.value(spec.section, spec.key)).startswith(LAB_PREFIX)
     ]
+    for spec in cfg.FIELDS:
+        if spec.kind == "names":
+            outside = [n for n in config.value(spec.section, spec.key) if not str(n).startswith(LAB_PREFIX)]
+            if outside:
+                foreign.append(f"{spec.name} = {outside!r}")
+    return foreign
 
 
 def ensure_lab_config(config: cfg.Config) -> cfg.Config:
@@ -144,7 +151,7 @@ def _prepare_config(path: Path, socket_proxy_image: str | None, probe_image: str
         config = cfg.Config(lab_values(socket_proxy_image, probe_image), path=path)
         cfg.save_config(config, path)
         return cfg.load_config(path)
-    config = ensure_lab_config(cfg.load_config(path))
+    config = ensure_lab_config(_with_new_names(cfg.load_config(path), path))
     changed = config
     for key, image in (("socket_proxy_image", socket_proxy_image), ("probe_image", probe_image)):
         if image is not None and changed.value("docker", key) != image:
@@ -152,6 +159,21 @@ def _prepare_config(path: Path, socket_proxy_image: str | None, probe_image: str
     if changed is not config:
         cfg.save_config(changed, path)
     return changed
+
+
+def _with_new_names(config: cfg.Config, path: Path) -> cfg.Config:
+    """A lab made by an older hardstep lacks names added since: give them the prefix and save.
+    Names the file does state are left to the guard."""
+    import tomlkit
+
+    stated = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+    filled = config
+    for spec in _name_fields():
+        if spec.key not in stated.get(spec.section, {}):
+            filled = filled.with_value(spec.section, spec.key, LAB_PREFIX + spec.default)
+    if filled is not config:
+        cfg.save_config(filled, path)
+    return filled
 
 
 def _populate_root(root: Path) -> None:

@@ -196,3 +196,20 @@ def test_default_lab_dir_follows_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_lab_dir() == tmp_path / ".local" / "share" / "hardstep" / "lab"
+
+
+def test_a_lab_from_before_a_new_name_setting_gets_it_prefixed(tmp_path):
+    """A setting added by a later hardstep is filled in with the prefix, not refused."""
+    lab = build_lab(tmp_path / "lab")
+    text = lab.config.read_text()
+    lines = [line for line in text.splitlines(keepends=True) if not line.startswith("restricted_network")]
+    lab.config.write_text("".join(lines))
+    build_lab(tmp_path / "lab")
+    assert load_config(lab.config).sandbox.restricted_network == "hslab-restricted"
+
+
+def test_a_sandbox_list_naming_a_real_container_is_refused(tmp_path):
+    lab = build_lab(tmp_path / "lab")
+    lab.config.write_text(lab.config.read_text().replace("containers = []", 'containers = ["synapse"]'))
+    with pytest.raises(HardstepError, match=r"\[sandbox\] containers"):
+        build_lab(tmp_path / "lab")
