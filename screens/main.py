@@ -43,6 +43,7 @@ class MainScreen(StepActions, EngineScreen[None]):
         Binding("v", "validate", "Validate"),
         Binding("r", "rollback", "Rollback"),
         Binding("s", "settings", "Settings"),
+        Binding("p", "pick_containers", "Pick containers"),  # the sandbox step only
         Binding("d", "retry_docker", "Retry"),
         Binding("q", "quit", "Quit"),
         Binding("1", "tab('why')", "Why", show=False),
@@ -54,7 +55,8 @@ class MainScreen(StepActions, EngineScreen[None]):
     WHAT = {"states": "Reading the saved state", "explain": "Reading the step's explanation",
             "plan": "Planning", "docker": "Asking Docker", "prepare-apply": "Planning",
             "apply": "Apply", "validate": "The checks", "prepare-rollback": "Planning the rollback",
-            "rollback": "Rollback", "option": "Saving the option"}
+            "rollback": "Rollback", "option": "Saving the option",
+            "suggestions": "Listing the running containers", "picked": "Saving the picked containers"}
 
     def __init__(self, engine: "Engine") -> None:
         super().__init__(engine)
@@ -71,7 +73,7 @@ class MainScreen(StepActions, EngineScreen[None]):
             "plan": self._plan_loaded, "docker": self._docker_answered,
             "prepare-apply": self._confirm_apply, "prepare-rollback": self._confirm_rollback,
             "apply": self._finished, "validate": self._finished, "rollback": self._finished,
-            "option": self._option_saved,
+            "option": self._option_saved, "suggestions": self._open_picker, "picked": self._picked_saved,
         }
 
     def compose(self) -> ComposeResult:
@@ -132,6 +134,7 @@ class MainScreen(StepActions, EngineScreen[None]):
     def show_step(self, step_id: str) -> None:
         """Draw what is known about the step now; fetch what is not (explanation, plan)."""
         step = self.steps[step_id]
+        self.refresh_bindings()  # "Pick containers" belongs to the sandbox step only
         self._draw_heading(step)
         self.pane.show_options([(field(*option), bool(self.engine.config.value(*option)))
                                 for option in step.options])
@@ -199,6 +202,8 @@ class MainScreen(StepActions, EngineScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "retry_docker":
             return self.docker_ok is False  # only offered while Docker is down
+        if action == "pick_containers":
+            return self.selected is not None and self.selected.id == "sandbox"
         return True
 
     def action_tab(self, name: str) -> None:
@@ -236,3 +241,47 @@ class MainScreen(StepActions, EngineScreen[None]):
                         "anyway; the state file records where it stopped.", severity="warning")
             return
         self.app.exit()
+
+    # --- the container picker (the sandbox step) --------------------------------------------
+    def action_pick_containers(self) -> None:
+        """Ask Docker for the running containers in a worker; the picker opens with the answer."""
+        if self.selected is None or self.selected.id != "sandbox":
+            return
+        if self.running:
+            self.notify("Containers can be picked when nothing is running.", severity="warning")
+            return
+        if self.docker_ok is False:
+            self.notify("Picking containers needs Docker, which does not answer. Start it "
+                        "(systemctl start docker) or set DOCKER_HOST, then press d.", severity="error")
+            return
+        from screens.picker import suggestion_rows
+
+        self.run_job("suggestions", suggestion_rows, exclusive=True)
+
+    def _open_picker(self, rows: list[dict]) -> None:
+        from screens.picker import ContainerPicker
+
+        if self.running or not isinstance(self.app.screen, MainScreen):
+            return  # something else started, or a dialog opened, while Docker answered
+        self.app.push_screen(ContainerPicker(rows, list(self.engine.config.sandbox.containers)),
+                             self._picked)
+
+    def _picked(self, names: list[str] | None) -> None:
+        from app.config import check_value
+        from app.errors import ConfigError
+
+        if names is None or names == list(self.engine.config.sandbox.containers):
+            self.notify("Nothing was changed.")
+            return
+        try:
+            names = check_value("sandbox", "containers", names)
+            config = self.engine.config.with_value("sandbox", "containers", names)
+        except ConfigError as exc:
+            self.notify(f"Nothing was saved: {exc}.", severity="error", timeout=10)
+            return
+        self.run_job("picked", jobs.save_settings, config, exclusive=True)
+
+    def _picked_saved(self, config) -> None:
+        names = ", ".join(config.sandbox.containers) or "none"
+        self.notify(f"Sandboxed containers saved to {config.path}: {names}.")
+        self._option_saved(config)  # the engine gets the file's settings; the plan is made again

@@ -27,6 +27,9 @@ class StepCommands(Provider):
         for step in screen.steps.values():
             for verb, kind, help_text in VERBS:
                 commands.append((f"{verb} {step.title}", partial(run, screen, kind, step.id), help_text))
+            if step.id == "sandbox":
+                commands.append(("Pick containers to sandbox", partial(run, screen, "pick", step.id),
+                                 "Choose the running containers that get the sandbox (key p)"))
         return commands
 
     async def discover(self) -> Hits:
@@ -44,5 +47,7 @@ class StepCommands(Provider):
 def run(screen: "MainScreen", kind: str, step_id: str) -> None:
     """Select the step, then apply or check it like the footer keys would."""
     screen.select_step(step_id)
-    if kind != "select":
+    if kind == "pick":
+        screen.action_pick_containers()
+    elif kind != "select":
         screen.start(kind, screen.steps[step_id])
