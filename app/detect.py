@@ -36,7 +36,7 @@ def detect(host: "Host", config: "Config") -> HostReport:
                         docker_ok, docker)
     if docker_ok:
         client = host.docker
-        names = {c.name for c in client.containers.list(all=True)}
+        names = {c.name for c in client.containers.list(all=True, ignore_removed=True)}
         report.containers = {name: name in names for name in configured_containers(config)}
         networks = {n.name for n in client.networks.list()}
         report.networks = {name: name in networks for name in configured_networks(config)}

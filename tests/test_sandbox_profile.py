@@ -6,6 +6,7 @@ import pytest
 
 from app.config import Config
 from app.errors import ConfigError
+from app.recreate import Twin
 from app.sandbox.profile import overrides, role_of, sandbox_for, view
 from app.units import format_size, is_argv, parse_size
 
@@ -74,7 +75,8 @@ def test_overrides_keep_unnamed_volumes_and_other_security_options():
     weak = attrs("db", "postgres:16", mounts=["/var/lib/postgresql/data"], CapAdd=["CAP_SYS_ADMIN", "CHOWN"],
                  SecurityOpt=["label=disable", "seccomp=unconfined"], Binds=["/srv/conf:/etc/app:ro"])
     result = overrides(weak, sandbox_for(weak, Config()))
-    assert result["Binds"] == ["/srv/conf:/etc/app:ro", "v0:/var/lib/postgresql/data"]
+    twin = Twin(weak, host_config=result)  # the sandbox recreates through a Twin
+    assert twin.creation_config()["HostConfig"]["Binds"] == ["/srv/conf:/etc/app:ro", "v0:/var/lib/postgresql/data"]
     assert result["CapAdd"] == ["CHOWN"] and result["Privileged"] is False
     assert result["SecurityOpt"][:2] == ["label=disable", "no-new-privileges"]
     after = view({**weak, "HostConfig": {**weak["HostConfig"], **result}})

@@ -127,7 +127,8 @@ def test_the_socket_proxy_only_gets_limits(tmp_path, unique, images, docker_clie
     assert back.status == "running" and back.attrs["HostConfig"]["Memory"] == 0
     assert back.attrs["HostConfig"]["PidsLimit"] in (0, -1, None)
     assert back.attrs["HostConfig"]["Binds"] == original.attrs["HostConfig"]["Binds"]
-    assert [c.name for c in docker_client.containers.list(all=True) if c.name.startswith(proxy)] == [proxy]
+    assert [c.name for c in docker_client.containers.list(all=True, filters={"name": proxy}, ignore_removed=True)
+            if c.name.startswith(proxy)] == [proxy]
     engine.host.close()
 
 

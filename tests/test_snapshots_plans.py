@@ -87,7 +87,7 @@ def traefik_host(docker_client, images):
 def cleanup(client, names) -> None:
     from docker.errors import NotFound
 
-    for container in client.containers.list(all=True, filters={"name": "hssnap-"}):
+    for container in client.containers.list(all=True, filters={"name": "hssnap-"}, ignore_removed=True):
         container.remove(force=True)
     for network in (names["traefik"]["web_network"], names["docker"]["private_network"]):
         try:

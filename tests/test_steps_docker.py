@@ -112,7 +112,8 @@ def test_rollback_removes_what_was_created(engine, docker_client):
     assert not blocked.ok and "attached" in blocked.error
     assert engine.rollback("socket-proxy").ok
     assert engine.rollback("private-network").ok
-    assert not docker_client.containers.list(all=True, filters={"name": docker.socket_proxy_container})
+    assert not docker_client.containers.list(all=True, filters={"name": docker.socket_proxy_container},
+                                             ignore_removed=True)
     assert not [n for n in docker_client.networks.list() if n.name == docker.private_network]
     assert engine.rollback_plan("private-network") == []
     assert engine.status("socket-proxy") == Status.PENDING
