@@ -10,9 +10,9 @@ from app.host import Host
 from app.state import StateStore
 
 
-def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> Engine:
-    """A real engine: files under ``tmp_path/root``, state in ``tmp_path/state``, Docker for real."""
-    values = {
+def docker_values(unique, images: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Settings aimed at the real engine: unique, auto-cleaned names and the local test images."""
+    return {
         "docker": {
             "private_network": unique("private"),
             "socket_proxy_container": unique("dockerproxy"),
@@ -21,6 +21,11 @@ def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> E
         },
         "traefik": {"web_network": unique("web"), "container": unique("proxy")},
     }
+
+
+def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> Engine:
+    """A real engine: files under ``tmp_path/root``, state in ``tmp_path/state``, Docker for real."""
+    values = docker_values(unique, images)
     for section, table in sections.items():
         values.setdefault(section, {}).update(table)
     config = Config(values)

@@ -17,7 +17,8 @@ from screens.main import MainScreen
 from screens.settings import SettingsScreen
 from screens.welcome import WelcomeScreen
 from screens.widgets.activity import StepEvent
-from tests.wizard_support import (SIZE, FileStandInStep, Notes, docker_values, quiet_app,
+from tests.fixtures_core import docker_values
+from tests.wizard_support import (SIZE, FileStandInStep, Notes, quiet_app,
                                   register_file_step, settle, shown, wait_until, wizard_engine)
 
 UNREACHABLE = "unix:///nonexistent.sock"

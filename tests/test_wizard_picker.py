@@ -13,7 +13,8 @@ import pytest
 from app.config import load_config
 from screens.main import MainScreen
 from screens.picker import ContainerPicker
-from tests.wizard_support import SIZE, Notes, docker_values, quiet_app, settle, wait_until, wizard_engine
+from tests.fixtures_core import docker_values
+from tests.wizard_support import SIZE, Notes, quiet_app, settle, wait_until, wizard_engine
 
 
 def run_busybox(docker_client, images, name: str) -> None:

@@ -60,19 +60,6 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
     return engine
 
 
-def docker_values(unique, images: dict[str, str]) -> dict[str, dict[str, str]]:
-    """Settings aimed at the real engine: unique, auto-cleaned names and the local test images."""
-    return {
-        "docker": {
-            "private_network": unique("private"),
-            "socket_proxy_container": unique("dockerproxy"),
-            "socket_proxy_image": images["socket_proxy"],
-            "probe_image": images["busybox"],
-        },
-        "traefik": {"web_network": unique("web"), "container": unique("proxy")},
-    }
-
-
 # Fixed names for snapshots: they must be the same on every machine, and no real stack uses them.
 SNAPSHOT_VALUES = {
     "docker": {"private_network": "hssnap-private", "socket_proxy_container": "hssnap-dockerproxy",
