@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,7 +68,6 @@ class EditFile(Action):
     before: str | None
     after: str
     summary: str = ""
-    mode: int | None = None
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -98,7 +97,6 @@ class RestoreFile(Action):
     path: str
     backup: str | None
     summary: str = ""
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.summary = self.summary or (f"Restore {self.path} from {self.backup}" if self.backup
