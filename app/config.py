@@ -58,6 +58,23 @@ FIELDS: tuple[Field, ...] = (
     Field("turn", "container", "coturn", "name", "Name of the coTURN container."),
     Field("turn", "config", "/opt/coturn/turnserver.conf", "abspath", "coTURN's turnserver.conf."),
     Field("turn", "certs_dir", "/opt/certs", "abspath", "Folder shared by the acme container and coTURN."),
+    Field("turn", "tls_port", 5349, "port", "The port clients use for TURNS (TLS, and DTLS on UDP)."),
+    Field("turn", "cert", "/opt/certs/fullchain.pem", "abspath",
+          "Certificate chain the renewal script writes and coTURN reads (leaf first)."),
+    Field("turn", "key", "/opt/certs/privkey.pem", "abspath", "Private key beside it (mode 0600)."),
+    Field("turn", "ca_file", "", "optional-abspath", "Extra CA the checks trust; empty: the system store."),
+    Field("acme", "container", "acme", "name", "Container that gets coTURN's certificate through Traefik."),
+    Field("acme", "image", "alpine:latest", "image", "Image of the acme container (acme.sh is installed with apk)."),
+    Field("acme", "email", "", "optional-email", "Account e-mail the certificate authority needs for the first issuance."),
+    Field("acme", "proxy_container", "acme-dockerproxy", "name",
+          "The acme container's own narrow socket proxy (restart only)."),
+    Field("acme", "network", "acme-private", "name", "Network shared only by the acme container and its proxy."),
+    Field("traefik", "https_address", "", "optional-address",
+          "host:port where Traefik's TLS entrypoint answers; empty: <TURN domain>:443."),
+    Field("burmilla", "channel", "https://raw.githubusercontent.com/burmilla/releases/v1.9.x/releases.yml", "url",
+          "Release channel for ros config set rancher.upgrade.url."),
+    Field("burmilla", "target", "v1.9.6", "optional-version",
+          "BurmillaOS version to upgrade to (v1.9.6 stays on 1.9); empty: what the channel calls current (2.x)."),
     Field("sandbox", "containers", [], "names", "Containers that get the sandbox (the picker writes this)."),
     Field("sandbox", "memory", "256m", "memory", "Memory limit of a sandboxed container; swap is set equal (no swap)."),
     Field("sandbox", "pids_limit", 50, "count", "Most processes a sandboxed container may run."),
@@ -98,12 +115,18 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "memory": (lambda v: (units.parse_size(v) or 0) >= 6 * 2**20, "is not a size of at least 6m, such as 256m"),
     "count": (lambda v: 0 < v <= 1_000_000, "must be a whole number from 1 to 1000000"),
     "cpus": (lambda v: 0.01 <= v <= 1024, "must be a number of CPUs from 0.01 to 1024"),
+    "port": (lambda v: 0 < v < 65536, "must be a port from 1 to 65535"),
+    "optional-abspath": (lambda v: v == "" or validate.is_abs_path(v), "is not an absolute path, nor empty"),
+    "optional-email": (lambda v: v == "" or validate.is_email(v), "is not an e-mail address such as admin@example.org"),
+    "optional-address": (lambda v: v == "" or validate.is_host_port(v),
+                         "is not host:port such as turn.example.com:443 or 127.0.0.1:8443, nor empty"),
+    "optional-version": (lambda v: v == "" or validate.is_release(v), "is not a release such as v1.9.6, nor empty"),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
 }
 
 # Kinds whose values are not strings; every other kind is a string.
 _TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int,
-                          "names": list, "count": int, "cpus": float, "argv": list}
+                          "names": list, "count": int, "port": int, "cpus": float, "argv": list}
 _TYPE_WORDS = {str: "a string", list: "a list", bool: "true or false", int: "a whole number", float: "a number"}
 
 _BY_KEY = {(f.section, f.key): f for f in FIELDS}

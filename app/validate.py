@@ -16,6 +16,9 @@ _IMAGE = re.compile(
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
 )
+# What certificate authorities accept as an account address; no quoting, no comments.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?P<domain>[^@\s]+)")
+_RELEASE = re.compile(r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:-[A-Za-z0-9.]{1,32})?")
 _URL = re.compile(r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?")
 
 
@@ -67,6 +70,27 @@ def is_url(value: str) -> bool:
 def _is_ipv4(value: str) -> bool:
     parts = value.split(".")
     return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def is_email(value: str) -> bool:
+    match = _EMAIL.fullmatch(value) if isinstance(value, str) else None
+    return bool(match) and is_hostname(match.group("domain"))
+
+
+def is_host_port(value: str) -> bool:
+    """``host:port`` with a host name, IPv4 address, ``localhost`` or ``[v6]``, and a port."""
+    if not isinstance(value, str):
+        return False
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        return False
+    if host.startswith("[") and host.endswith("]"):
+        return bool(re.fullmatch(r"[0-9a-fA-F:]+", host[1:-1]))
+    return host == "localhost" or is_hostname(host) or _is_ipv4(host)
+
+
+def is_release(value: str) -> bool:
+    return isinstance(value, str) and bool(_RELEASE.fullmatch(value))
 
 
 def split_image(image: str) -> tuple[str, str]:
