@@ -8,8 +8,9 @@ changed recipe below is rebuilt instead of silently reused).
   (package busybox-static) with a symlink under ``/bin`` for every applet it lists
   (sh, wget, nc, ...), a minimal ``/etc/passwd``, ``/etc/group`` and ``/tmp``; imported
   from a tar stream with ``client.api.import_image``. About 1 s.
-- ``hardstep-test/tools:bookworm-1``: a Debian bookworm ``debootstrap --variant=minbase``
-  root with haproxy, curl, openssl and ca-certificates, imported the same way.
+- ``hardstep-test/tools:bookworm-2``: a Debian bookworm ``debootstrap --variant=minbase``
+  root with haproxy, curl, openssl, ca-certificates, coturn (the real TURN server the
+  coturn-tls tests run), lego and pebble (a real ACME client and test CA), imported the same way.
   About 35 s plus the import; built only when missing.
 - ``hardstep-test/socket-proxy:1``: a STAND-IN for the tecnativa/docker-socket-proxy
   image, used only because no image registry is reachable here. HAProxy from the tools
@@ -42,14 +43,14 @@ import docker
 from docker.errors import ImageNotFound
 
 BUSYBOX_TAG = "hardstep-test/busybox:1"
-TOOLS_TAG = "hardstep-test/tools:bookworm-1"
+TOOLS_TAG = "hardstep-test/tools:bookworm-2"
 SOCKET_PROXY_TAG = "hardstep-test/socket-proxy:1"
 
 RECIPE_LABEL = "org.hardstep.test.recipe"
 
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SUITE = "bookworm"
-TOOLS_PACKAGES = ("haproxy", "curl", "openssl", "ca-certificates")
+TOOLS_PACKAGES = ("haproxy", "curl", "openssl", "ca-certificates", "coturn", "lego", "pebble")
 
 Log = Callable[[str], None]
 
@@ -529,7 +530,7 @@ def _ensure_one(
 def ensure_images(client: docker.DockerClient, log: Log = _quiet) -> dict[str, str]:
     """Build the test images that are missing (or whose recipe changed); return their tags.
 
-    Returns ``{"busybox": "hardstep-test/busybox:1", "tools": "hardstep-test/tools:bookworm-1",
+    Returns ``{"busybox": "hardstep-test/busybox:1", "tools": "hardstep-test/tools:bookworm-2",
     "socket_proxy": "hardstep-test/socket-proxy:1"}``.
     """
     report: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """A real Synapse for hardstep's tests, built on this machine without any image registry.
 
-``hardstep-test/synapse:<version>-1``: Debian bookworm (``hardstep-test/tools:bookworm-1``) with
+``hardstep-test/synapse:<version>-1``: Debian bookworm (``hardstep-test/tools:bookworm-2``) with
 Debian's ``python3`` and ``python3-venv`` installed by apt inside the build (containers reach
 Debian's mirror), and ``matrix-synapse`` from PyPI installed into ``/opt/synapse`` from a
 wheelhouse. Containers do not reach PyPI (FACTS, "More engine facts"), so the wheels are
