@@ -227,5 +227,5 @@ class KeepUpgrade(Action):
         return sh("sudo", "ros", "os", "upgrade", "-f", "-i", str(self.record.get("from_image")))
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        ctx.log(self.summary, level="warning")
+        ctx.log("the OS stays as it is: going back is done by hand, as above", level="warning")
         return []

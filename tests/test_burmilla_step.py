@@ -297,3 +297,92 @@ def test_not_applicable_on_debian_even_from_the_cli(tmp_path, monkeypatch, capsy
                  "--state-dir", str(tmp_path / "state"), "plan", "burmilla"])
     assert code == 0
     assert "not applicable: detected Debian GNU/Linux 12 (bookworm)" in capsys.readouterr().out
+
+
+# --- Traefik: flagged before a 2.x upgrade, checked after any ------------------------------------
+@pytest.fixture
+def traefik_image(docker_client, images, unique):
+    """Tags of the busybox image named like Traefik releases (only the tag is read); removed after."""
+    made = []
+
+    def tag(version: str) -> str:
+        repo = unique("traefik")
+        docker_client.images.get(images["busybox"]).tag(repo, version)
+        made.append(f"{repo}:{version}")
+        return made[-1]
+
+    yield tag
+    for name in made:
+        docker_client.images.remove(name)
+
+
+def run_traefik(docker_client, image: str, name: str):
+    return docker_client.containers.run(image, ["sleep", "3600"], name=name, detach=True)
+
+
+@pytest.mark.parametrize("version,target,words", [
+    ("v2.10.4", "", "STOP: "), ("v2.11.31", "", "new enough"), ("v2.10.4", "v1.9.6", "Stays on BurmillaOS 1.9"),
+])
+def test_2x_with_an_old_traefik_is_flagged_before_anything_runs(tmp_path, monkeypatch, unique, docker_client,
+                                                                 traefik_image, version, target, words):
+    root = ros_root(tmp_path, "rancheros-1.5.5")
+    with_standin(monkeypatch, root)
+    name = unique("proxy")
+    run_traefik(docker_client, traefik_image(version), name)
+    plan = engine_on(tmp_path, root, burmilla_values(name, target=target)).plan("burmilla")
+    notes = "\n".join(plan.notes)
+    assert words in notes
+    assert ("older than v2.11.31" in notes) is (words == "STOP: ")
+    assert changing_calls(root) == []
+
+
+class Docker29Host(Host):
+    """Stand-in for the engine BurmillaOS 2.x brings (this machine's engine is 20.10): the real
+    Host and the real engine, reporting version 29.0.1 so the Traefik comparison can fail."""
+
+    def docker_version(self) -> str:
+        self.docker
+        return "29.0.1"
+
+
+def test_after_the_upgrade_an_old_or_stopped_traefik_fails(tmp_path, monkeypatch, unique, docker_client,
+                                                           traefik_image):
+    root = ros_root(tmp_path, "burmillaos-2.0.4")
+    with_standin(monkeypatch, root)
+    name = unique("proxy")
+    container = run_traefik(docker_client, traefik_image("v2.10.4"), name)
+    values = burmilla_values(name, target="")
+    assert [r.ok for r in engine_on(tmp_path, root, values).check("burmilla")[-2:]] == [True, True]
+    results = by_name(engine_on(tmp_path, root, values, Docker29Host).check("burmilla"))
+    assert results["Traefik works with this engine"].ok is False
+    assert "client version 1.24 is too old" in results["Traefik works with this engine"].detail
+    container.stop(timeout=0)
+    assert by_name(engine_on(tmp_path, root, values).check("burmilla"))["Traefik is running"].ok is False
+
+
+def test_traefik_steps_own_checks_run_once_it_was_applied(tmp_path, monkeypatch, unique, images, docker_client):
+    from tests.fixtures_core import make_engine
+    from tests.fixtures_registry import free_port
+    from tests.test_traefik_step import start
+
+    port = free_port()
+    engine = make_engine(tmp_path, unique, images, synapse={"url": f"http://127.0.0.1:{port}"})
+    (engine.host.path("/etc")).mkdir(parents=True)
+    engine.host.path("/etc/os-release").write_text((RELEASES / "burmillaos-1.9.6").read_text())
+    with_standin(monkeypatch, engine.host.root)
+    start(engine, docker_client, images, port)
+    before = [r.check for r in engine.check("burmilla")]
+    assert "Traefik works with this engine" in before and not any(c.startswith("traefik: ") for c in before)
+    assert engine.apply("traefik").ok
+    results = engine.check("burmilla")
+    theirs = [r for r in results if r.check.startswith("traefik: ")]
+    assert [r.check for r in theirs] == [f"traefik: {r.check}" for r in engine.check("traefik")]
+    assert all(r.ok is not False for r in results), [(r.check, r.detail) for r in results if r.ok is False]
+
+
+def test_the_standin_reboot_never_kills_anything_but_hardstep(rancher_engine, monkeypatch):
+    """Safety of the stand-in itself: asked to "reboot" from inside pytest, it refuses."""
+    engine, root = rancher_engine
+    monkeypatch.setenv("ROS_STANDIN_REBOOT", "kill-parent")
+    outcome = engine.apply("burmilla")
+    assert not outcome.ok and "it is not hardstep" in outcome.error

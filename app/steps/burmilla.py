@@ -71,8 +71,8 @@ class Burmilla(Step):
         if rancher.reached(rancher.detect_os(host), target):
             return []
         if not rancher.goes_to_2x(target):
-            return [f"Stays on BurmillaOS 1.9 ({rancher.target_image(target)}): the Docker engine keeps its "
-                    "API and your Traefik keeps working. The v1.9.x channel's current release is BurmillaOS "
+            return [f"Stays on BurmillaOS 1.9 ({rancher.target_image(target)}), whose Docker engine still "
+                    "accepts older Traefik images. The v1.9.x channel's current release is BurmillaOS "
                     "2.x, with a much newer Docker engine; to go there, set [burmilla] target empty once "
                     f"Traefik runs {FIRST_FIXED_TRAEFIK} or later."]
         notes = [f"Goes to {rancher.wanted(target)}: kernel 5.10 and a much newer Docker engine, which "
