@@ -64,15 +64,20 @@ class Probe:
             self._container = None
 
     def get(self, url: str) -> ProbeResult:
+        return self._wget(["wget", "-S", "-O", "/dev/null", url])
+
+    def post(self, url: str, data: str = "x") -> ProbeResult:
+        """A POST with a small form body: what a person does with ``curl -X POST``."""
+        return self._wget(["wget", "-S", "-O", "/dev/null", "--post-data", data, url])
+
+    def _wget(self, wget: list[str]) -> ProbeResult:
         # No ``wget -T``: Debian's static busybox 1.35 segfaults on it. ``timeout`` bounds the time.
-        argv = ["wget", "-S", "-O", "/dev/null", url]
-        if self._bounded:
-            argv = ["timeout", str(self.timeout)] + argv
+        argv = ["timeout", str(self.timeout)] + wget if self._bounded else wget
         exit_code, output = self._container.exec_run(argv)
         text = output.decode("utf-8", "replace")
         if self._bounded and exit_code in (126, 127) and _NOT_FOUND in text:
             self._bounded = False
-            return self.get(url)
+            return self._wget(wget)
         codes = _STATUS.findall(text)
         return ProbeResult(int(codes[-1]) if codes else None, text)
 

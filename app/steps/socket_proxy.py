@@ -31,20 +31,8 @@ class SocketProxy(Step):
 
     def spec(self, host: "Host", config: "Config") -> ContainerSpec:
         docker = config.docker
-        return ContainerSpec(
-            name=docker.socket_proxy_container,
-            image=docker.socket_proxy_image,
-            network=docker.private_network,
-            environment={"CONTAINERS": "1"},
-            binds=[f"{docker.socket}:/var/run/docker.sock:ro"],
-            restart="unless-stopped",
-            # Only SELinux hosts need --privileged to reach the socket (FACTS); elsewhere drop it all.
-            privileged=host.selinux_enforcing(),
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            tmpfs={"/run": "rw,noexec,nosuid,size=16m"},
-            labels=hardstep_labels(self.id),
-        )
+        return proxy_spec(host, config, docker.socket_proxy_container, docker.private_network,
+                          {"CONTAINERS": "1"}, self.id)
 
     def plan(self, host: "Host", config: "Config") -> list[Action]:
         docker = config.docker
@@ -68,7 +56,7 @@ class SocketProxy(Step):
         changes = settings_diff(settings_of(attrs), spec.settings())
         env = dict(item.partition("=")[::2] for item in (attrs.get("Config") or {}).get("Env") or [])
         for switch in SWITCHES:  # read raw: "SECRETS=0" names an API section, it is not a secret
-            if _on(env.get(switch, "0")):
+            if switch not in spec.environment and _on(env.get(switch, "0")):
                 changes.append((f"env {switch}", env[switch], "0 (image default)"))
         return changes
 
@@ -98,6 +86,26 @@ class SocketProxy(Step):
             return results  # nothing to ask: the probes would only wait for an answer that cannot come
         return results + proxy_checks(self, host, config, [("/containers/json", 200), ("/networks", 403)],
                                       "GET {path} -> {expected}")
+
+
+def proxy_spec(host: "Host", config: "Config", name: str, network: str, environment: dict[str, str],
+               step: str) -> ContainerSpec:
+    """A socket proxy hardened as hardstep runs them: only ``environment``'s switches on, on one
+    network, the socket read-only. The acme step's narrow proxy is one of these too."""
+    return ContainerSpec(
+        name=name,
+        image=config.docker.socket_proxy_image,
+        network=network,
+        environment=dict(environment),
+        binds=[f"{config.docker.socket}:/var/run/docker.sock:ro"],
+        restart="unless-stopped",
+        # Only SELinux hosts need --privileged to reach the socket (FACTS); elsewhere drop it all.
+        privileged=host.selinux_enforcing(),
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        tmpfs={"/run": "rw,noexec,nosuid,size=16m"},
+        labels=hardstep_labels(step),
+    )
 
 
 def _names(joined: str) -> set[str]:

@@ -1,0 +1,96 @@
+"""STAND-INS for Traefik's TLS entrypoint, for the acme step's passthrough check.
+
+No Traefik binary can be installed on hardstep's test machines, so HAProxy (from the tools image)
+plays the two behaviours the check must tell apart, both for real on the Docker engine:
+
+- ``start_traefik_passthrough_standin``: TCP mode, reads the SNI of the ClientHello and forwards
+  the untouched TLS stream for the TURN domain to ``<backend>:443``, as a Traefik TCP router with
+  ``HostSNI(`domain`)`` and ``tls.passthrough=true`` does;
+- ``start_traefik_terminating_standin``: terminates TLS itself with its own certificate (as a
+  Traefik router without passthrough does, with its default certificate) and forwards plain TCP.
+
+Each joins ``network`` (where the acme container is) and publishes its 443 on
+``127.0.0.1:<port>`` only. Not Traefik; for tests only.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import time
+
+from app.passthrough import throwaway_certificate
+
+COMMON = """\
+# hardstep TEST STAND-IN for Traefik's TLS entrypoint ({kind}). Not Traefik.
+global
+    log stdout format raw daemon
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+resolvers docker
+    nameserver dns 127.0.0.11:53
+backend acme
+    server acme {backend}:443 resolvers docker init-addr none
+"""
+
+PASSTHROUGH = COMMON + """\
+frontend websecure
+    bind :443
+    tcp-request inspect-delay 5s
+    tcp-request content accept if {{ req_ssl_hello_type 1 }}
+    use_backend acme if {{ req_ssl_sni -i {domain} }}
+"""
+
+TERMINATING = COMMON + """\
+frontend websecure
+    bind :443 ssl crt /etc/hardstep-sni/own.pem
+    default_backend acme
+"""
+
+
+def _start(client, image: str, name: str, network: str, port: int, files: dict[str, bytes]):
+    container = client.containers.create(
+        image, ["haproxy", "-db", "-f", "/etc/hardstep-sni/haproxy.cfg"], name=name, network=network,
+        ports={"443/tcp": ("127.0.0.1", port)}, labels={"io.hardstep.test": "traefik-standin"})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        folder = tarfile.TarInfo("hardstep-sni")
+        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(folder)
+        for file_name, data in files.items():
+            info = tarfile.TarInfo(f"hardstep-sni/{file_name}")
+            info.size, info.mode = len(data), 0o600
+            tar.addfile(info, io.BytesIO(data))
+    container.put_archive("/etc", buffer.getvalue())
+    container.start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        container.reload()
+        if container.status != "running":
+            raise RuntimeError(f"HAProxy stand-in exited: {container.logs().decode()[-400:]}")
+        code, _ = container.exec_run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/443"])
+        if code == 0:  # listening
+            return container
+        time.sleep(0.2)
+    raise RuntimeError(f"HAProxy stand-in does not listen: {container.logs().decode()[-400:]}")
+
+
+def start_traefik_passthrough_standin(client, image: str, name: str, network: str, port: int,
+                                      domain: str, backend: str):
+    """HAProxy forwarding TLS for SNI ``domain`` to ``backend:443`` untouched (Traefik passthrough)."""
+    config = PASSTHROUGH.format(kind="TLS passthrough by SNI", backend=backend, domain=domain)
+    return _start(client, image, name, network, port, {"haproxy.cfg": config.encode()})
+
+
+def start_traefik_terminating_standin(client, image: str, name: str, network: str, port: int,
+                                      domain: str, backend: str):
+    """HAProxy terminating TLS with its own certificate. Returns (container, its certificate DER)."""
+    cert_pem, key_pem, der = throwaway_certificate(domain)
+    config = TERMINATING.format(kind="terminating TLS", backend=backend)
+    container = _start(client, image, name, network, port,
+                       {"haproxy.cfg": config.encode(), "own.pem": cert_pem + key_pem})
+    return container, der
