@@ -10,7 +10,7 @@ REDACTED = "<redacted>"
 # coturn (key=value) and environment (KEY=value) form.
 _SECRET_KEY = (
     r"[A-Za-z0-9_.-]*(?:secret|password|passwd|token|private[_-]?key|api[_-]?key|"
-    r"macaroon|signing[_-]?key|credential|auth[_-]?key)[A-Za-z0-9_.-]*"
+    r"macaroon|signing[_-]?key|credential|auth[_-]?key|pkey[_-]pwd)[A-Za-z0-9_.-]*"
 )
 _ASSIGNMENT = re.compile(
     rf"(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*(?:export[ \t]+)?[\"']?(?P<key>{_SECRET_KEY})[\"']?[ \t]*[:=][ \t]*)"
@@ -18,6 +18,9 @@ _ASSIGNMENT = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s/]+)(?=@)", re.IGNORECASE)
+# coturn's static users: ``user=<name>:<password or 0x key>`` (the name may stay visible).
+_TURN_USER = re.compile(r"(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*user[ \t]*=[ \t]*[^:\s]+:)(?P<value>[^\r\n]+)",
+                        re.MULTILINE)
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
 
 
@@ -27,6 +30,7 @@ def redact(text: str) -> str:
         return text
     text = _PEM.sub(f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
     text = _ASSIGNMENT.sub(_replace_value, text)
+    text = _TURN_USER.sub(lambda m: m.group("lead") + REDACTED, text)
     return _URL_PASSWORD.sub(lambda m: m.group("scheme") + REDACTED, text)
 
 

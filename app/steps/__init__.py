@@ -15,6 +15,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "private-network": ("app.steps.private_network", "PrivateNetwork"),
     "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
     "traefik": ("app.steps.traefik", "Traefik"),
+    "coturn-tls": ("app.steps.coturn_tls", "CoturnTls"),
     "synapse": ("app.steps.synapse", "Synapse"),
     "sandbox": ("app.steps.sandbox", "Sandbox"),
     "daemon": ("app.steps.daemon", "Daemon"),
