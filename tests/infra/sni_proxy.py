@@ -19,7 +19,6 @@ import io
 import tarfile
 import time
 
-from app.passthrough import throwaway_certificate
 
 COMMON = """\
 # hardstep TEST STAND-IN for Traefik's TLS entrypoint ({kind}). Not Traefik.
@@ -79,6 +78,27 @@ def _start(client, image: str, name: str, network: str, port: int, files: dict[s
     raise RuntimeError(f"HAProxy stand-in does not listen: {container.logs().decode()[-400:]}")
 
 
+def _own_certificate() -> tuple[bytes, bytes, bytes]:
+    """A certificate like Traefik's default one (self-signed, CN "TRAEFIK DEFAULT CERT")."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "TRAEFIK DEFAULT CERT")])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return (cert.public_bytes(serialization.Encoding.PEM), key_pem,
+            cert.public_bytes(serialization.Encoding.DER))
+
+
 def start_traefik_passthrough_standin(client, image: str, name: str, network: str, port: int,
                                       domain: str, backend: str):
     """HAProxy forwarding TLS for SNI ``domain`` to ``backend:443`` untouched (Traefik passthrough)."""
@@ -89,7 +109,7 @@ def start_traefik_passthrough_standin(client, image: str, name: str, network: st
 def start_traefik_terminating_standin(client, image: str, name: str, network: str, port: int,
                                       domain: str, backend: str):
     """HAProxy terminating TLS with its own certificate. Returns (container, its certificate DER)."""
-    cert_pem, key_pem, der = throwaway_certificate(domain)
+    cert_pem, key_pem, der = _own_certificate()
     config = TERMINATING.format(kind="terminating TLS", backend=backend)
     container = _start(client, image, name, network, port,
                        {"haproxy.cfg": config.encode(), "own.pem": cert_pem + key_pem})

@@ -1,0 +1,107 @@
+"""The passthrough check against real routes on the engine: HAProxy stand-ins for Traefik's TLS
+entrypoint (tests/infra/sni_proxy.py), one passing TLS through by SNI, one terminating it, both
+published on loopback and named in ``[traefik] https_address``."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.passthrough import check_passthrough
+from app.tls import fingerprint
+from tests.fixtures_core import make_engine
+from tests.fixtures_registry import free_port
+from tests.infra.sni_proxy import start_traefik_passthrough_standin, start_traefik_terminating_standin
+
+DOMAIN = "turn.example.com"  # only ever sent as SNI; the connection goes to 127.0.0.1
+
+
+@pytest.fixture(scope="session")
+def acme_images(images, docker_client):
+    from tests.infra.acme_standin import ensure_acme_images
+
+    return ensure_acme_images(docker_client)
+
+
+@pytest.fixture
+def lab(tmp_path, unique, images, acme_images, docker_client):
+    """An applied acme step; returns (engine, port of the Traefik stand-in on loopback)."""
+    port = free_port()
+    engine = make_engine(tmp_path, unique, images, traefik={"https_address": f"127.0.0.1:{port}"},
+                         acme={"container": unique("acme"), "image": acme_images["standin"],
+                               "email": "admin@example.org", "proxy_container": unique("acme-dockerproxy"),
+                               "network": unique("acme-private")},
+                         turn={"domain": DOMAIN, "container": unique("coturn")})
+    assert engine.apply("private-network").ok
+    outcome = engine.apply("acme")
+    assert outcome.done and outcome.status.value == "failed"  # no route yet: passthrough fails
+    yield engine, port
+    engine.host.close()
+
+
+def standin(lab, unique, docker_client, images, kind):
+    engine, port = lab
+    start = start_traefik_passthrough_standin if kind == "passthrough" else start_traefik_terminating_standin
+    return start(docker_client, images["tools"], unique(f"traefik-{kind}"), engine.config.docker.private_network,
+                 port, DOMAIN, engine.config.acme.container)
+
+
+def servers_left(docker_client, engine) -> str:
+    acme = docker_client.containers.get(engine.config.acme.container)
+    listing = acme.exec_run(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; ls -d /tmp/hardstep-*"])
+    return listing.output.decode()
+
+
+def test_a_passthrough_route_shows_the_throwaway_certificate(lab, unique, docker_client, images):
+    engine, _ = lab
+    standin(lab, unique, docker_client, images, "passthrough")
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is True, verdict.detail
+    assert verdict.evidence["seen"] == verdict.evidence["expected"]
+    assert "passes through untouched" in verdict.detail
+    left = servers_left(docker_client, engine)
+    assert "s_server" not in left and "hardstep-passthrough" not in left
+    # The same through the engine, as `hardstep check acme` runs it.
+    checks = {c.check: c for c in engine.check("acme")}
+    assert checks[f"TLS passthrough for {DOMAIN}"].ok is True
+
+
+def test_a_terminating_route_fails_and_says_whose_certificate_it_saw(lab, unique, docker_client, images):
+    engine, _ = lab
+    _, own = standin(lab, unique, docker_client, images, "terminating")
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is False
+    assert verdict.evidence["seen"] == fingerprint(own) != verdict.evidence["expected"]
+    assert f"Traefik terminates TLS for {DOMAIN}" in verdict.detail
+    assert "CN=TRAEFIK DEFAULT CERT" in verdict.detail  # the subject of the certificate it saw
+    assert "s_server" not in servers_left(docker_client, engine)
+
+
+def test_no_route_at_all_fails(lab):
+    engine, port = lab
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is False and f"127.0.0.1:{port}" in verdict.detail
+
+
+def test_a_stopped_acme_container_is_skipped(lab, docker_client):
+    engine, _ = lab
+    docker_client.containers.get(engine.config.acme.container).stop(timeout=1)
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is None and "is not running" in verdict.detail
+
+
+def test_port_443_busy_in_acme_is_skipped_with_the_reason(lab, unique, docker_client, images):
+    engine, _ = lab
+    acme = docker_client.containers.get(engine.config.acme.container)
+    # Something else (a renewal's challenge listener) holds 443.
+    acme.exec_run(["sh", "-c", "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=busy "
+                   "-keyout /tmp/busy.key -out /tmp/busy.crt 2>/dev/null && "
+                   "sleep 60 | openssl s_server -accept 443 -cert /tmp/busy.crt -key /tmp/busy.key"], detach=True)
+    for _ in range(50):
+        if "s_server" in servers_left(docker_client, engine):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # from started to listening
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is None and "port 443 is busy" in verdict.detail
