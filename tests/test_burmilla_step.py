@@ -188,8 +188,8 @@ def rancher_engine(tmp_path, monkeypatch, unique):
 def test_unupgraded_rancheros_fails_the_os_check(rancher_engine, docker_client):
     engine, _ = rancher_engine
     checks = by_name(engine.check("burmilla"))
-    assert checks["BurmillaOS v1.9.6"].ok is False
-    assert "os-release says RancherOS v1.5.5" in checks["BurmillaOS v1.9.6"].detail
+    assert checks["BurmillaOS v1.9.6 or newer"].ok is False
+    assert "os-release says RancherOS v1.5.5" in checks["BurmillaOS v1.9.6 or newer"].detail
     assert checks["ros -v agrees"].ok is True
     assert engine.status("burmilla") == Status.PENDING
 
@@ -283,7 +283,7 @@ def test_engine_down_without_an_upgrade_says_start_it(tmp_path, monkeypatch, clo
     with_standin(monkeypatch, root)
     monkeypatch.setenv("DOCKER_HOST", closed_socket)
     results = by_name(engine_on(tmp_path, root, burmilla_values("hst-none-proxy")).check("burmilla"))
-    assert results["BurmillaOS v1.9.6"].ok is True
+    assert results["BurmillaOS v1.9.6 or newer"].ok is True
     assert results["Docker engine answers"].ok is False
     assert "system-docker restart docker" in results["Docker engine answers"].detail
 

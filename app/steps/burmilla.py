@@ -118,7 +118,7 @@ class Burmilla(Step):
                           [self.check("Traefik's provider works", None, "skipped: the Docker engine does not answer")])
 
     def _os_check(self, info: OsInfo, target: str) -> CheckResult:
-        name = f"BurmillaOS {target or '2.x'}"
+        name = f"BurmillaOS {target} or newer" if target else "BurmillaOS 2.x"
         ok = rancher.reached(info, target)
         detail = f"os-release says {info.describe()}"
         version = rancher.parse_version(info.version)
