@@ -149,6 +149,37 @@ def test_drift_inside_the_container_is_seen_and_replanned(engine, docker_client)
     assert engine.apply("acme").ok and engine.plan("acme").empty
 
 
+def test_the_reference_acme_container_fails_is_replaced_and_comes_back(engine, docker_client, acme_images):
+    """The container as the reference makes it: labels without backticks on a router ``myacme``, the
+    certificate folder at /opt, only the private network, no crond, no acme.sh."""
+    config = engine.config
+    reference_labels = {"traefik.enable": "true", "traefik.tcp.routers.myacme.entrypoints": "websecure",
+                        "traefik.tcp.routers.myacme.rule": f"HostSNI({DOMAIN})",
+                        "traefik.tcp.routers.myacme.service": "myacme", "traefik.tcp.routers.myacme.tls": "true",
+                        "traefik.tcp.routers.myacme.tls.passthrough": "true",
+                        "traefik.tcp.services.myacme.loadbalancer.server.port": "443"}
+    docker_client.containers.run(acme_images["base"], ["sleep", "3600"], name=config.acme.container, detach=True,
+                                 network=config.docker.private_network, labels=reference_labels,
+                                 volumes=[f"{engine.host.path(config.turn.certs_dir)}:/opt"],
+                                 restart_policy={"Name": "unless-stopped"})
+    results = by_name(engine.check("acme"))
+    assert {"Traefik passthrough labels", "container settings", "acme.sh installed", "renewal script up to date",
+            "renewal runs daily"} <= set(failing(results.values()))
+    assert results["acme.sh installed"].detail.endswith("is missing in " + config.acme.container)
+    assert "not crond" in results["renewal runs daily"].detail
+    assert f"HostSNI(`{DOMAIN}`)" in results["Traefik passthrough labels"].detail
+
+    plan = engine.plan("acme")
+    assert "ReplaceContainer" in [type(a).__name__ for a in plan.actions]
+    outcome = engine.apply("acme", plan)
+    assert not {"Traefik passthrough labels", "container settings", "acme.sh installed", "renewal script up to date",
+                "renewal runs daily"} & set(failing(outcome.checks))
+    assert engine.rollback("acme").ok
+    back = docker_client.containers.get(config.acme.container)
+    labels = back.attrs["Config"]["Labels"]
+    assert back.status == "running" and {k: v for k, v in labels.items() if k.startswith("traefik.")} == reference_labels
+
+
 def test_rollback_removes_what_the_step_created(engine, docker_client):
     outcome = engine.apply("acme")  # Traefik's proxy is missing: all applied, that check fails
     assert len(outcome.done) == 6 and failing(outcome.checks) == ["Traefik's proxy refuses POST"]

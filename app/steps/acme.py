@@ -216,21 +216,20 @@ class Acme(Step):
         ]
         if container.status != "running":
             return results
-        script = inside.read_file(container, inside.SCRIPT_PATH)
-        cron = inside.read_crontab(container)
+        script, wanted_script = inside.read_file(container, inside.SCRIPT_PATH), inside.renewal_script(config)
+        installed = inside.has_programs(container, "acme.sh", "openssl")
+        line, cron = inside.crontab_line(config), inside.read_crontab(container).splitlines()
         crond = container.attrs.get("Path", "").rsplit("/", 1)[-1] == "crond"
-        line = inside.crontab_line(config)
+        if not crond:
+            cron_detail = f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
+        else:
+            cron_detail = f"crontab: {line}" if line in cron else f"the crontab of {name} lacks: {line}"
         return results + [
-            self.check("acme.sh installed", inside.has_programs(container, "acme.sh", "openssl"),
-                       "acme.sh and openssl are on the PATH" if inside.has_programs(container, "acme.sh", "openssl")
-                       else f"acme.sh or openssl missing in {name}"),
-            self.check("renewal script up to date", script == inside.renewal_script(config),
-                       "missing" if script is None else ("as planned" if script == inside.renewal_script(config)
-                                                         else "differs from what hardstep writes")),
-            self.check("renewal runs daily", line in cron.splitlines() and crond,
-                       f"crontab: {line}" if line in cron.splitlines() and crond else
-                       ("crond is not the container's process, so the crontab never runs" if not crond
-                        else f"the crontab of {name} lacks: {line}")),
+            self.check("acme.sh installed", installed, "acme.sh and openssl are on the PATH" if installed
+                       else f"acme.sh or openssl is missing in {name}"),
+            self.check("renewal script up to date", script == wanted_script, "missing" if script is None else
+                       ("as planned" if script == wanted_script else "differs from what hardstep writes")),
+            self.check("renewal runs daily", crond and line in cron, cron_detail),
         ]
 
     def _narrow_proxy_checks(self, host: "Host", config: "Config") -> list[CheckResult]:
