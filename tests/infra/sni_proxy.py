@@ -51,10 +51,13 @@ frontend websecure
 """
 
 
-def _start(client, image: str, name: str, network: str, port: int, files: dict[str, bytes]):
+def _start(client, image: str, name: str, network: str, port: int, files: dict[str, bytes],
+           aliases: tuple[str, ...] = ()):
+    endpoint = {network: client.api.create_endpoint_config(aliases=list(aliases))} if aliases else None
     container = client.containers.create(
         image, ["haproxy", "-db", "-f", "/etc/hardstep-sni/haproxy.cfg"], name=name, network=network,
-        ports={"443/tcp": ("127.0.0.1", port)}, labels={"io.hardstep.test": "traefik-standin"})
+        networking_config=endpoint, ports={"443/tcp": ("127.0.0.1", port)},
+        labels={"io.hardstep.test": "traefik-standin"})
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         folder = tarfile.TarInfo("hardstep-sni")
@@ -100,10 +103,11 @@ def _own_certificate() -> tuple[bytes, bytes, bytes]:
 
 
 def start_traefik_passthrough_standin(client, image: str, name: str, network: str, port: int,
-                                      domain: str, backend: str):
-    """HAProxy forwarding TLS for SNI ``domain`` to ``backend:443`` untouched (Traefik passthrough)."""
+                                      domain: str, backend: str, aliases: tuple[str, ...] = ()):
+    """HAProxy forwarding TLS for SNI ``domain`` to ``backend:443`` untouched (Traefik passthrough).
+    ``aliases``: names it answers to on ``network`` (a test CA resolves the TURN domain to it)."""
     config = PASSTHROUGH.format(kind="TLS passthrough by SNI", backend=backend, domain=domain)
-    return _start(client, image, name, network, port, {"haproxy.cfg": config.encode()})
+    return _start(client, image, name, network, port, {"haproxy.cfg": config.encode()}, aliases)
 
 
 def start_traefik_terminating_standin(client, image: str, name: str, network: str, port: int,

@@ -1,0 +1,69 @@
+"""The whole acme road with a real ACME server: pebble validates TLS-ALPN-01 by connecting to the
+TURN domain on 443, which Docker's DNS resolves to the Traefik stand-in; its SNI passthrough
+hands the connection to the acme container, where the renewal script's acme.sh (the stand-in
+driving Debian's lego) answers it. The certificate lands in the shared folder and coTURN (a
+stand-in that records SIGUSR2) is told to reload."""
+
+from __future__ import annotations
+
+import stat
+import time
+
+import pytest
+
+from app.acme_setup import put_file
+from app.tls import describe, key_matches, pem_certificates
+from tests.fixtures_core import failing, make_engine
+from tests.fixtures_registry import free_port
+from tests.infra.pebble import start_pebble
+from tests.infra.sni_proxy import start_traefik_passthrough_standin
+
+pytestmark = pytest.mark.docker
+
+DOMAIN = "turn.example.com"  # resolved only by Docker's DNS, to the stand-in's alias
+COTURN_STANDIN = ["sh", "-c", 'trap "echo reloaded >> /tmp/reloads" USR2; while true; do sleep 1; done']
+
+
+@pytest.fixture(scope="session")
+def acme_images(images, docker_client):
+    from tests.infra.acme_standin import ensure_acme_images
+
+    return ensure_acme_images(docker_client)
+
+
+def test_a_certificate_from_pebble_through_the_passthrough_route(tmp_path, unique, images, acme_images,
+                                                                  docker_client):
+    port = free_port()
+    engine = make_engine(tmp_path, unique, images, traefik={"https_address": f"127.0.0.1:{port}"},
+                         acme={"container": unique("acme"), "image": acme_images["standin"],
+                               "email": "admin@example.org", "proxy_container": unique("acme-dockerproxy"),
+                               "network": unique("acme-private")},
+                         turn={"domain": DOMAIN, "container": unique("coturn")})
+    config = engine.config
+    coturn = docker_client.containers.run(images["busybox"], COTURN_STANDIN, name=config.turn.container, detach=True)
+    for step in ("private-network", "socket-proxy", "acme"):
+        engine.apply(step)
+    start_traefik_passthrough_standin(docker_client, images["tools"], unique("traefik"), config.docker.private_network,
+                                      port, DOMAIN, config.acme.container, aliases=(DOMAIN,))
+    _, directory, ca_pem = start_pebble(docker_client, images["tools"], unique("pebble"),
+                                        config.docker.private_network)
+    acme = docker_client.containers.get(config.acme.container)
+    acme.exec_run(["mkdir", "-p", "/etc/acme-standin"])
+    put_file(acme, "/etc/acme-standin/server", directory, 0o644)
+    put_file(acme, "/etc/acme-standin/ca.pem", ca_pem.decode(), 0o644)
+
+    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
+    assert code == 0, output.decode()[-1500:]
+
+    chain = pem_certificates(engine.host.path(config.turn.cert).read_bytes())
+    leaf = describe(chain[0])
+    assert leaf.covers(DOMAIN) and "Pebble" in leaf.issuer
+    key = engine.host.path(config.turn.key)
+    assert key_matches(chain[0], key.read_bytes())
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    time.sleep(1.5)
+    assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
+
+    results = engine.check("acme")
+    assert failing(results) == []
+    assert {r.check: r for r in results}[f"TLS passthrough for {DOMAIN}"].ok is True
