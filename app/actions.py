@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import ApplyError
+from app.fileops import backup
 from app.model import Event, Reporter, ignore
 from app.redact import redact
 
@@ -48,6 +49,11 @@ class Action:
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         raise NotImplementedError
 
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        """Called just before ``apply``: the undo records rollback needs if the process dies
+        during or right after the change (the engine saves them first). Default: none known."""
+        return []
+
     def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
         """Called when this action failed and the step's earlier changes were undone."""
 
@@ -80,14 +86,28 @@ class EditFile(Action):
     def diff(self) -> str:
         return unified_diff(self.path, self.before or "", self.after)
 
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # The backup is taken now, so the engine can save where it is before the file changes.
+        saved = backup(host.path(self.path), ctx.backup_dir) if host.read_text(self.path) is not None else None
+        self._prepared = self._record(saved)
+        return [self._prepared]
+
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         current = host.read_text(self.path)
         if current != self.before:
             raise ApplyError(f"{self.path} changed since the plan was made; nothing written. Review the plan again.")
-        saved = host.write_text(self.path, self.after, ctx.backup_dir)
+        prepared, self._prepared = getattr(self, "_prepared", None), None
+        if prepared is not None:  # backed up in prepare(): write only
+            host.write_text(self.path, self.after, None)
+            saved = prepared["backup"]
+        else:
+            saved = host.write_text(self.path, self.after, ctx.backup_dir)
         ctx.log(f"wrote {self.path}" + (f" (backup {saved})" if saved else ""))
-        return [{"type": "file", "path": self.path, "backup": str(saved) if saved else None,
-                 "after": _digest(self.after)}]
+        return [self._record(saved)]
+
+    def _record(self, saved: Path | str | None) -> Undo:
+        return {"type": "file", "path": self.path, "backup": str(saved) if saved else None,
+                "after": _digest(self.after)}
 
 
 @dataclass

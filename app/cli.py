@@ -48,6 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = sub.add_parser("rollback", parents=[common], help="undo what hardstep did for a step")
     rollback.add_argument("step")
     rollback.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    resume = sub.add_parser("resume", parents=[common],
+                            help="after an interrupted apply: re-check, then continue or roll back")
+    resume.add_argument("steps", nargs="*", metavar="STEP")
+    choice = resume.add_mutually_exclusive_group()
+    choice.add_argument("--continue", dest="go_on", action="store_true", help="apply what is left, then check")
+    choice.add_argument("--rollback", action="store_true", help="undo every recorded change of the step")
+    resume.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    report = sub.add_parser("report", parents=[common], help="write the whole-host report (secrets redacted)")
+    report.add_argument("--format", choices=("md", "html", "json"), default="md")
+    report.add_argument("--output", default="-", metavar="FILE", help="where to write it; - (default): stdout")
     return parser
 
 
@@ -80,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(getattr(args, "root", None), getattr(args, "config", None),
                          getattr(args, "state_dir", None))
     handlers = {"list": cmd_list, "plan": cmd_plan, "apply": cmd_apply, "check": cmd_check,
-                "rollback": cmd_rollback}
+                "rollback": cmd_rollback, "resume": cmd_resume, "report": cmd_report}
     try:
+        if command in ("list", "plan"):
+            note_interrupted(engine)
         return handlers[command](engine, args)
     finally:
         engine.host.close()
@@ -121,6 +133,19 @@ def needs_docker(engine: "Engine", ids: list[str]) -> None:
     """Fail early, before anything is written, when a Docker step meets no engine."""
     if any(engine.step(i).uses_docker for i in ids):
         engine.host.docker  # raises DockerUnavailable with what to do
+
+
+def note(message: str) -> None:
+    """Notices go to stderr, so the output of --json stays parseable."""
+    print(f"hardstep: {message}", file=sys.stderr, flush=True)
+
+
+def note_interrupted(engine: "Engine", ids: list[str] | None = None) -> None:
+    from app.resume import interrupted
+
+    for item in interrupted(engine, ids):
+        note(f"{item.step}: action '{item.summary}' was in flight (started {item.started}) when hardstep "
+             "stopped; 'hardstep resume' re-checks it, then continue or roll back.")
 
 
 def cmd_list(engine: "Engine", args: argparse.Namespace) -> int:
@@ -179,6 +204,10 @@ def print_checks(results: list["CheckResult"]) -> None:
 
 def cmd_apply(engine: "Engine", args: argparse.Namespace) -> int:
     needs_docker(engine, [args.step])
+    flight = engine.in_flight(args.step)
+    if flight:
+        note(f"{args.step}: action '{flight.get('summary')}' was in flight; continuing: the plan below is "
+             "what is left (earlier changes stay recorded for rollback).")
     plan = engine.plan(args.step)
     print_plan(plan, engine.step(args.step).title)
     if not plan.applicable.ok:
@@ -200,6 +229,7 @@ def cmd_check(engine: "Engine", args: argparse.Namespace) -> int:
     for step_id in ids:
         engine.step(step_id)  # unknown ids fail before any check runs
     needs_docker(engine, ids)
+    recheck_interrupted(engine, ids)
     results = engine.check_many(ids)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
@@ -208,8 +238,26 @@ def cmd_check(engine: "Engine", args: argparse.Namespace) -> int:
     return EXIT_FAILED if any(r.ok is False for r in results) else EXIT_OK
 
 
+def recheck_interrupted(engine: "Engine", ids: list[str]) -> None:
+    """Say which action a killed run left in flight and whether it completed; a run that did
+    complete (a reboot ended it after its last change) is settled, so its checks decide."""
+    from app.resume import interrupted, recheck, settle
+
+    for item in interrupted(engine, ids):
+        note(item.notice)
+        recheck(engine, item)
+        if settle(engine, item):
+            note(f"{item.step}: {item.detail}; running its checks.")
+        else:
+            note(f"{item.step}: {item.detail}. 'hardstep resume --continue' applies what is left, "
+                 "'hardstep resume --rollback' undoes it all.")
+
+
 def cmd_rollback(engine: "Engine", args: argparse.Namespace) -> int:
     needs_docker(engine, [args.step])
+    flight = engine.in_flight(args.step)
+    if flight:
+        note(f"{args.step}: action '{flight.get('summary')}' was in flight; the rollback undoes it too.")
     actions = engine.rollback_plan(args.step)
     if not actions:
         print(f"{args.step}: nothing to roll back (hardstep made no change here that it can undo).")
@@ -225,4 +273,53 @@ def cmd_rollback(engine: "Engine", args: argparse.Namespace) -> int:
         print(f"hardstep: rollback of {args.step} failed: {outcome.error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"{args.step}: rolled back")
+    return EXIT_OK
+
+
+def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
+    """Re-check what an interrupted apply left in flight; with --continue or --rollback, finish it."""
+    from app.resume import continue_step, interrupted, recheck, roll_back_step
+
+    for step_id in args.steps:
+        engine.step(step_id)  # unknown ids fail before anything runs
+    items = interrupted(engine, args.steps or None)
+    if not items:
+        print("Nothing was interrupted: no step has an action in flight.")
+        return EXIT_OK
+    needs_docker(engine, [i.step for i in items])
+    for item in items:
+        print(item.notice, flush=True)
+        recheck(engine, item)
+        print(f"  started {item.started}; {item.detail}")
+        for summary in item.remaining:
+            print(f"  - left: {summary}")
+    if not (args.go_on or args.rollback):
+        print("\nContinue with 'hardstep resume --continue', or undo with 'hardstep resume --rollback'.")
+        return EXIT_FAILED  # something still waits for a decision
+    verb = "Continue (apply what is left)" if args.go_on else "Roll back every recorded change"
+    if not confirm(f"{verb} for {', '.join(i.step for i in items)}?", args.yes):
+        print("Nothing changed.")
+        return EXIT_FAILED
+    ok = True
+    for item in items:
+        if args.go_on:
+            outcome = continue_step(engine, item.step, report=print_event)
+            print_checks(outcome.checks)
+            print(f"{item.step}: {outcome.status.value}" + (f" ({outcome.error})" if outcome.error else ""))
+        else:
+            outcome = roll_back_step(engine, item.step, report=print_event)
+            print(f"{item.step}: " + (f"rollback failed: {outcome.error}" if outcome.error else "rolled back"))
+        ok = ok and outcome.ok
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_report(engine: "Engine", args: argparse.Namespace) -> int:
+    from app.report import build_report, render, write_report
+
+    text = render(build_report(engine), args.format)
+    if args.output in ("-", ""):
+        sys.stdout.write(text)
+    else:
+        write_report(Path(args.output), text)
+        print(f"report written to {args.output}", file=sys.stderr)
     return EXIT_OK

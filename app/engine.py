@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.actions import Action, ApplyContext
 from app.errors import DockerUnavailable, HardstepError
-from app.model import Applicability, CheckResult, Reporter, Status, ignore
+from app.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
 from app.redact import redact
 from app.steps import get_step, step_ids
 
@@ -90,11 +90,18 @@ class Engine:
             raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
         ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
         outcome = Outcome(step_id, ok=True)
+        self.adopt_in_flight(step_id)  # applying again continues an interrupted run
         this_run: list[dict] = []
         for index, action in enumerate(plan.actions):
-            self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary})
             ctx.log(action.summary)
             try:
+                # Undo information is durable BEFORE the change: prepare() takes the file backup,
+                # and the in-flight record holds its undo records, so a process killed during or
+                # right after the action still leaves rollback all it needs (app/resume.py).
+                pending = action.prepare(self.host, ctx)
+                self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary,
+                                                           "started": now_iso(), "undo": pending})
+                self.state.audit(step_id, action.summary, "started")
                 undo = step.apply(self.host, self.config, [action], ctx)
             except DockerUnavailable:
                 self.state.audit(step_id, action.summary, "failed", error="Docker engine unreachable")
@@ -111,7 +118,7 @@ class Engine:
                 outcome.status = Status.FAILED
                 return outcome
             this_run += undo
-            self.state.add_undo(step_id, undo)
+            self.state.finish_action(step_id, undo)
             self.state.audit(step_id, action.summary, "ok", command=action.command())
             outcome.done.append(action.summary)
         self.state.update_step(step_id, status=Status.APPLIED.value, in_flight=None, error=None)
@@ -119,6 +126,23 @@ class Engine:
         outcome.status = self.status(step_id)
         outcome.ok = outcome.status == Status.VERIFIED
         return outcome
+
+    # --- interrupted runs ------------------------------------------------------------------
+    def in_flight(self, step_id: str) -> dict | None:
+        """The action a killed process was running for this step, or None."""
+        return self.state.step(step_id).get("in_flight") or None
+
+    def adopt_in_flight(self, step_id: str) -> dict | None:
+        """Keep the undo records of an interrupted action (rollback still undoes it), remove the
+        temp file an interrupted atomic write may have left, and stop calling it in flight."""
+        flight = self.state.adopt_in_flight(step_id)
+        if flight:
+            from app.resume import remove_stale_temp_files
+
+            remove_stale_temp_files(self.host, flight.get("undo") or [])
+            self.state.audit(step_id, flight.get("summary", "?"), "interrupted",
+                             started=flight.get("started"))
+        return flight
 
     # --- checks ----------------------------------------------------------------------------
     def _undo_run(self, step: "Step", records: list[dict], failed: Action, ctx: ApplyContext) -> str:
@@ -170,7 +194,11 @@ class Engine:
 
     # --- rollback --------------------------------------------------------------------------
     def rollback_plan(self, step_id: str) -> list[Action]:
-        return self.step(step_id).rollback(self.host, self.config, self.state.undo_records(step_id))
+        """Undo everything recorded, an interrupted action's prepared undo records included."""
+        flight = self.in_flight(step_id) or {}
+        records = self.state.undo_records(step_id)
+        records += [r for r in flight.get("undo") or [] if r not in records]
+        return self.step(step_id).rollback(self.host, self.config, records)
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions
@@ -190,6 +218,8 @@ class Engine:
                 return outcome
             self.state.audit(step_id, f"rollback: {action.summary}", "ok", command=action.command())
             outcome.done.append(action.summary)
+        if self.in_flight(step_id):
+            self.adopt_in_flight(step_id)  # its undo was in the actions just applied
         self.state.update_step(step_id, status=Status.PENDING.value, undo=[], checks=[], error=None)
         outcome.status = Status.PENDING
         return outcome

@@ -41,10 +41,11 @@ class Host:
         except PermissionError:
             raise HardstepError(f"permission denied reading {absolute}; run hardstep as root") from None
 
-    def write_text(self, absolute: str, text: str, backup_dir: Path) -> Path | None:
-        """Back the file up (when it exists), then replace it atomically. Returns the backup."""
+    def write_text(self, absolute: str, text: str, backup_dir: Path | None) -> Path | None:
+        """Back the file up (when it exists), then replace it atomically. Returns the backup.
+        ``backup_dir=None``: the caller took the backup already (``EditFile.prepare``)."""
         target = self.path(absolute)
-        saved = backup(target, backup_dir) if target.exists() else None
+        saved = backup(target, backup_dir) if backup_dir is not None and target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, text)
         return saved

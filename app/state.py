@@ -97,6 +97,35 @@ class StateStore:
             with self._locked() as data:
                 data["steps"].setdefault(step, {}).setdefault("undo", []).extend(records)
 
+    def finish_action(self, step: str, records: list[dict[str, Any]]) -> None:
+        """An action ended: its undo records join the step's and it is no longer in flight, in
+        one write, so no moment exists where a crash would lose both."""
+        with self._locked() as data:
+            entry = data["steps"].setdefault(step, {})
+            entry.setdefault("undo", []).extend(records)
+            entry["in_flight"] = None
+
+    def adopt_in_flight(self, step: str) -> dict[str, Any] | None:
+        """Move an interrupted action's prepared undo records into the step's (once each) and
+        clear its in-flight record. Returns that record, or None when nothing was in flight."""
+        if not self.step(step).get("in_flight"):
+            return None  # the common case writes nothing
+        with self._locked() as data:
+            entry = data["steps"].setdefault(step, {})
+            flight = entry.get("in_flight")
+            if not flight:
+                return None
+            undo = entry.setdefault("undo", [])
+            undo.extend(r for r in flight.get("undo") or [] if r not in undo)
+            entry["in_flight"] = None
+            entry["updated"] = now_iso()
+        return flight
+
+    def in_flight(self) -> dict[str, dict[str, Any]]:
+        """Every step with an action in flight: what a killed process left behind."""
+        return {step: entry["in_flight"] for step, entry in self.load()["steps"].items()
+                if entry.get("in_flight")}
+
     def record_checks(self, step: str, results: list[CheckResult], status: Status) -> None:
         self.update_step(step, status=status.value, checks=[r.to_json() for r in results],
                          checked=now_iso())
@@ -117,4 +146,10 @@ class StateStore:
             lines = self.audit_file.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
-        return [json.loads(line) for line in lines if line.strip()]
+        entries = []
+        for line in lines:
+            try:
+                entries.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue  # a line cut short by a killed process: the others still count
+        return entries

@@ -15,10 +15,13 @@ from app.errors import DockerUnavailable, HardstepError
 from app.model import CheckResult, Reporter, Status
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from app.actions import Action
     from app.config import Config
     from app.detect import HostReport
     from app.engine import Engine, Outcome, Plan
+    from app.resume import Interrupted
 
 
 @dataclass
@@ -28,6 +31,7 @@ class StepState:
     status: Status = Status.PENDING
     checks: list[CheckResult] = field(default_factory=list)
     error: str | None = None
+    in_flight: dict | None = None  # the action a killed apply left unfinished (app/resume.py)
 
 
 @dataclass
@@ -64,7 +68,8 @@ def save_settings(engine: "Engine", config: "Config") -> "Config":
 
 def read_state(engine: "Engine", step_id: str) -> StepState:
     entry = engine.state.step(step_id)
-    return StepState(engine.status(step_id), engine.state.checks(step_id), entry.get("error"))
+    return StepState(engine.status(step_id), engine.state.checks(step_id), entry.get("error"),
+                     entry.get("in_flight") or None)
 
 
 def read_states(engine: "Engine") -> dict[str, StepState]:
@@ -125,3 +130,46 @@ def outcome_message(title: str, result: Finished) -> tuple[str, str]:
     verb = "applied and verified" if result.kind == "apply" else "verified"
     counted = f"{len(checks) - skipped} checks pass" + (f", {skipped} skipped" if skipped else "")
     return f"{title} {verb}: {counted}.", "information"
+
+
+# --- resume and report ----------------------------------------------------------------------------
+def recheck_interrupted(engine: "Engine", items: list["Interrupted"]) -> list[tuple["Interrupted", int | None]]:
+    """Re-check each interrupted step (a fresh plan) and count what a rollback would undo
+    (None when the rollback plan cannot be made now; the re-check still counts)."""
+    from app.resume import recheck
+
+    results = []
+    for item in items:
+        try:
+            undo_count: int | None = len(engine.rollback_plan(item.step))
+        except Exception:
+            undo_count = None
+        results.append((recheck(engine, item), undo_count))
+    return results
+
+
+def resume_steps(engine: "Engine", step_ids: list[str], how: str, report: Reporter) -> list[tuple[str, str]]:
+    """Continue or roll back each step; one (message, severity) per step."""
+    from app.resume import continue_step, roll_back_step
+
+    messages = []
+    for step_id in step_ids:
+        title = engine.step(step_id).title
+        if how == "continue":
+            outcome = continue_step(engine, step_id, report)
+            result = Finished(step_id, "apply", read_state(engine, step_id), outcome)
+        else:
+            outcome = roll_back_step(engine, step_id, report)
+            result = Finished(step_id, "rollback", read_state(engine, step_id), outcome)
+        messages.append(outcome_message(title, result))
+    return messages
+
+
+def export_report(engine: "Engine") -> "Path":
+    """Write the whole-host report (Markdown) to ``<state dir>/reports/``; return its path."""
+    from app.model import utcnow
+    from app.report import build_report, render, write_report
+
+    path = engine.state.dir / "reports" / f"hardstep-report-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.md"
+    write_report(path, render(build_report(engine), "md"))
+    return path

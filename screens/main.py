@@ -21,6 +21,7 @@ from app.model import Status
 from screens import jobs
 from screens.base import EngineScreen
 from screens.palette import StepCommands
+from screens.resume import ResumeOffer
 from screens.step_actions import StepActions
 from screens.widgets.banner import DockerBanner
 from screens.widgets.step_list import StepList
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 
-class MainScreen(StepActions, EngineScreen[None]):
+class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
     """Walks the user through the steps: read why, review the plan, apply, see the proof.
 
     This module shows; ``StepActions`` (screens/step_actions.py) changes the host.
@@ -45,6 +46,7 @@ class MainScreen(StepActions, EngineScreen[None]):
         Binding("s", "settings", "Settings"),
         Binding("p", "pick_containers", "Pick containers"),  # the sandbox step only
         Binding("d", "retry_docker", "Retry"),
+        Binding("e", "export_report", "Report", show=False),  # also in the palette
         Binding("q", "quit", "Quit"),
         Binding("1", "tab('why')", "Why", show=False),
         Binding("2", "tab('plan')", "Plan", show=False),
@@ -56,7 +58,8 @@ class MainScreen(StepActions, EngineScreen[None]):
             "plan": "Planning", "docker": "Asking Docker", "prepare-apply": "Planning",
             "apply": "Apply", "validate": "The checks", "prepare-rollback": "Planning the rollback",
             "rollback": "Rollback", "option": "Saving the option",
-            "suggestions": "Listing the running containers", "picked": "Saving the picked containers"}
+            "suggestions": "Listing the running containers", "picked": "Saving the picked containers",
+            "report": "Writing the report"}
 
     def __init__(self, engine: "Engine") -> None:
         super().__init__(engine)
@@ -74,6 +77,7 @@ class MainScreen(StepActions, EngineScreen[None]):
             "prepare-apply": self._confirm_apply, "prepare-rollback": self._confirm_rollback,
             "apply": self._finished, "validate": self._finished, "rollback": self._finished,
             "option": self._option_saved, "suggestions": self._open_picker, "picked": self._picked_saved,
+            "report": self._report_written,
         }
 
     def compose(self) -> ComposeResult:
@@ -172,6 +176,7 @@ class MainScreen(StepActions, EngineScreen[None]):
         if self.selected:
             self._draw_heading(self.selected)
             self.pane.show_checks(self.states[self.selected.id].checks)
+        self._offer_resume()
 
     def _explanation_loaded(self, result: tuple[str, str]) -> None:
         step_id, text = result

@@ -30,6 +30,8 @@ class StepCommands(Provider):
             if step.id == "sandbox":
                 commands.append(("Pick containers to sandbox", partial(run, screen, "pick", step.id),
                                  "Choose the running containers that get the sandbox (key p)"))
+        commands.append(("Export the whole-host report", screen.action_export_report,
+                         "Every step, check and change in one Markdown file, secrets redacted (key e)"))
         return commands
 
     async def discover(self) -> Hits:
