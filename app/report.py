@@ -51,7 +51,7 @@ def build_report(engine: "Engine") -> dict[str, Any]:
                         "detail": c.get("detail", ""), "evidence": c.get("evidence") or {}, "at": c.get("at", "")}
                        for c in entry.get("checks", [])],
         })
-    changes = [{k: entry.get(k) for k in AUDIT_FIELDS} for entry in engine.state.audit_entries()]
+    changes = [{k: entry.get(k) for k in AUDIT_FIELDS} for entry in folded(engine.state.audit_entries())]
     os_release = engine.host.os_release()
     data = {
         "report_version": REPORT_VERSION, "generated": now_iso(),
@@ -60,6 +60,21 @@ def build_report(engine: "Engine") -> dict[str, Any]:
         "steps": steps, "changes": changes,
     }
     return scrub(data)
+
+
+def folded(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit log without the "started" line of every action that then finished (ok or
+    failed); the start of an action a killed process never finished stays."""
+    kept: list[dict[str, Any] | None] = []
+    started: dict[tuple, int] = {}
+    for entry in entries:
+        key = (entry.get("step"), entry.get("action"))
+        if entry.get("outcome") == "started":
+            started[key] = len(kept)
+        elif entry.get("outcome") in ("ok", "failed") and key in started:
+            kept[started.pop(key)] = None
+        kept.append(entry)
+    return [entry for entry in kept if entry is not None]
 
 
 def _status(ok: bool | None) -> str:
@@ -155,8 +170,8 @@ text-align:left;vertical-align:top}code{font-size:.85em;word-break:break-all}
 def _html_table(head: list[str], rows: list[list[tuple[str, str]]]) -> str:
     """Rows of (text, css class); every text is escaped here, nowhere else."""
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f'<td class="{html.escape(cls, quote=True)}">{html.escape(str(text))}</td>'
-                                    for text, cls in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join((f'<td class="{html.escape(cls, quote=True)}">' if cls else "<td>") +
+                                    f"{html.escape(str(text))}</td>" for text, cls in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 

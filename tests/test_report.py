@@ -152,3 +152,12 @@ def test_formats_are_checked_by_the_parser(base):
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
     assert os.path.exists(base / "root")
+
+
+def test_the_start_line_of_a_finished_action_is_folded_an_unfinished_one_stays():
+    from app.report import folded
+
+    log = [{"step": "s", "action": "A", "outcome": "started"}, {"step": "s", "action": "A", "outcome": "ok"},
+           {"step": "s", "action": "B", "outcome": "started"}, {"step": "s", "action": "B", "outcome": "failed"},
+           {"step": "s", "action": "C", "outcome": "started"}]
+    assert [(e["action"], e["outcome"]) for e in folded(log)] == [("A", "ok"), ("B", "failed"), ("C", "started")]
