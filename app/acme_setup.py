@@ -134,7 +134,7 @@ class WriteRenewalScript(Action):
         return sh("docker", "cp", "renew-cert.sh", f"{self.container}:{SCRIPT_PATH}") + "  # as in the diff"
 
     def diff(self) -> str:
-        return unified_diff(f"{self.container}:{SCRIPT_PATH}", self.before or "", self.after)
+        return unified_diff(f"/[{self.container}]{SCRIPT_PATH}", self.before or "", self.after)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = _container(host, self.container)
