@@ -48,8 +48,10 @@ class Interrupted:
 
 def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrupted]:
     """The steps a killed process left with an action in flight, in wizard order (state only)."""
+    from app.steps import step_ids
+
     flights = engine.state.in_flight()
-    order = [s.id for s in engine.steps()]
+    order = step_ids()  # no step module is imported unless its step was in flight
     found = []
     for step_id in sorted(flights, key=lambda s: order.index(s) if s in order else len(order)):
         if ids and step_id not in ids:
