@@ -276,8 +276,9 @@ def test_killed_after_the_last_change_the_next_check_settles_the_step(host):
     killed_apply(host, "after-rename:three")
     assert state(host)["in_flight"]["summary"] == f"Edit {conf('three')}"
 
-    checked = hardstep(host, "check", STEP)
+    checked = hardstep(host, "check", STEP, "--json")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert {r["status"] for r in json.loads(checked.stdout)} == {"pass"}  # notices stay off stdout
     assert f"{STEP}: action 'Edit {conf('three')}' was in flight; re-checking..." in checked.stderr
     assert "it completed; nothing is left to do" in checked.stderr
     saved = state(host)
