@@ -12,9 +12,11 @@ if TYPE_CHECKING:
 
 # Step id -> (module, class), in the order the wizard walks them.
 REGISTRY: dict[str, tuple[str, str]] = {
+    "burmilla": ("app.steps.burmilla", "Burmilla"),
     "private-network": ("app.steps.private_network", "PrivateNetwork"),
     "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
     "traefik": ("app.steps.traefik", "Traefik"),
+    "acme": ("app.steps.acme", "Acme"),
     "coturn-tls": ("app.steps.coturn_tls", "CoturnTls"),
     "synapse": ("app.steps.synapse", "Synapse"),
     "sandbox": ("app.steps.sandbox", "Sandbox"),
