@@ -73,7 +73,12 @@ def read_state(engine: "Engine", step_id: str) -> StepState:
 
 
 def read_states(engine: "Engine") -> dict[str, StepState]:
-    return {step.id: read_state(engine, step.id) for step in engine.steps()}
+    states = {step.id: read_state(engine, step.id) for step in engine.steps()}
+    for step_id, state in states.items():
+        # Cheap (os-release, no Docker), and it spares a Debian user a first step that cannot apply.
+        if state.status == Status.PENDING and not engine.applicability(step_id).ok:
+            state.status = Status.NOT_APPLICABLE
+    return states
 
 
 def docker_status(engine: "Engine") -> tuple[bool, str]:

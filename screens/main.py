@@ -173,7 +173,11 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.states.update(states)
         for step_id, state in states.items():
             self.query_one(StepList).set_status(step_id, state.status)
-        if self.selected:
+        step_list = self.query_one(StepList)
+        if step_list.highlighted == 0 and self.states[step_list.selected_id].status == Status.NOT_APPLICABLE:
+            step_list.select(next((step_id for step_id, state in self.states.items()
+                                   if state.status != Status.NOT_APPLICABLE), step_list.selected_id))
+        elif self.selected:
             self._draw_heading(self.selected)
             self.pane.show_checks(self.states[self.selected.id].checks)
         self._offer_resume()
