@@ -1,4 +1,4 @@
-"""Actions on the Docker engine: images, networks and containers, each with its undo."""
+"""Actions on the Docker engine: images, networks and containers. Their undo is app/docker_undo.py."""
 
 from __future__ import annotations
 
@@ -67,40 +67,15 @@ class CreateNetwork(Action):
         opts = [f"--opt={k}={v}" for k, v in self.options.items()]
         return sh("docker", "network", "create", f"--driver={self.driver}", *opts, self.name)
 
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # No id yet: if hardstep dies after the create, rollback finds the network by name + label.
+        return [{"type": "network", "name": self.name, "id": None}]
+
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         network = host.docker.networks.create(self.name, driver=self.driver, options=self.options or None,
                                               labels=hardstep_labels(self.step), check_duplicate=True)
         ctx.log(f"created network {self.name} ({network.short_id})")
         return [{"type": "network", "name": self.name, "id": network.id}]
-
-
-@dataclass
-class RemoveNetwork(Action):
-    name: str
-    id: str
-
-    def __post_init__(self) -> None:
-        self.summary = f"Remove the network {self.name}, which hardstep created"
-
-    def command(self) -> str:
-        return sh("docker", "network", "rm", self.name)
-
-    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        from docker.errors import NotFound
-
-        try:
-            network = host.docker.networks.get(self.id)
-        except NotFound:
-            ctx.log(f"network {self.name} is already gone")
-            return []
-        network.reload()
-        attached = [c.get("Name", "?") for c in (network.attrs.get("Containers") or {}).values()]
-        if attached:
-            raise ApplyError(f"network {self.name} still has {', '.join(sorted(attached))} attached; "
-                             "roll back the steps that use it first")
-        network.remove()
-        ctx.log(f"removed network {self.name}")
-        return []
 
 
 @dataclass
@@ -112,6 +87,9 @@ class RunContainer(Action):
 
     def command(self) -> str:
         return self.spec.docker_run()
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        return [{"type": "container", "name": self.spec.name, "id": None}]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = start_checked(host, self.spec, ctx)
@@ -136,6 +114,12 @@ class ReplaceContainer(Action):
 
     def diff(self) -> str:
         return self.changes
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # The kept name is fixed now, so a rollback after a kill knows where the old one went.
+        running = host.docker.containers.get(self.spec.name).status == "running"
+        return [{"type": "replaced", "name": self.spec.name, "id": None,
+                 "previous": self._previous, "previous_running": running}]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         old = host.docker.containers.get(self.spec.name)
@@ -239,59 +223,6 @@ def failure_line(lines: list[str]) -> str:
             follow = said[index + 1] if said[index].endswith(":") and index + 1 < len(said) else ""
             return f"{said[index]} {follow}".strip()
     return said[-1] if said else ""
-
-
-@dataclass
-class RemoveContainer(Action):
-    name: str
-    id: str
-
-    def __post_init__(self) -> None:
-        self.summary = f"Remove the container {self.name}, which hardstep created"
-
-    def command(self) -> str:
-        return sh("docker", "rm", "-f", self.name)
-
-    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        from docker.errors import NotFound
-
-        try:
-            host.docker.containers.get(self.id).remove(force=True)
-            ctx.log(f"removed container {self.name}")
-        except NotFound:
-            ctx.log(f"container {self.name} is already gone")
-        return []
-
-
-@dataclass
-class RestoreContainer(Action):
-    """Undo a ReplaceContainer: remove the new container, put the kept one back under its name."""
-
-    name: str
-    id: str
-    previous: str
-    previous_running: bool
-
-    def __post_init__(self) -> None:
-        self.summary = f"Put back the previous {self.name} (kept as {self.previous})"
-
-    def command(self) -> str:
-        lines = [sh("docker", "rm", "-f", self.name), sh("docker", "rename", self.previous, self.name)]
-        return "\n".join(lines + ([sh("docker", "start", self.name)] if self.previous_running else []))
-
-    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        from docker.errors import NotFound
-
-        try:
-            previous = host.docker.containers.get(self.previous)
-        except NotFound:
-            raise ApplyError(f"the kept container {self.previous} is gone; {self.name} was left as it is") from None
-        RemoveContainer(self.name, self.id).apply(host, ctx)
-        previous.rename(self.name)
-        if self.previous_running:
-            previous.start()
-        ctx.log(f"restored {self.name}")
-        return []
 
 
 def start_checked(host: "Host", spec: Blueprint, ctx: ApplyContext, settle: float = 1.5):

@@ -63,7 +63,7 @@ class Step:
 
 def undo_action(record: Undo) -> Action:
     """The action that reverses one undo record written by an applied action."""
-    from app import docker_actions as d
+    from app import docker_undo as d
 
     kind = record["type"]
     if kind == "file":
