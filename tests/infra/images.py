@@ -10,7 +10,8 @@ changed recipe below is rebuilt instead of silently reused).
   from a tar stream with ``client.api.import_image``. About 1 s.
 - ``hardstep-test/tools:bookworm-2``: a Debian bookworm ``debootstrap --variant=minbase``
   root with haproxy, curl, openssl, ca-certificates, coturn (the real TURN server the
-  coturn-tls tests run), lego and pebble (a real ACME client and test CA), imported the same way.
+  coturn-tls tests run), lego and pebble (a real ACME client and test CA), python3 with venv
+  (the Synapse image's base), imported the same way.
   About 35 s plus the import; built only when missing.
 - ``hardstep-test/socket-proxy:1``: a STAND-IN for the tecnativa/docker-socket-proxy
   image, used only because no image registry is reachable here. HAProxy from the tools
@@ -50,7 +51,9 @@ RECIPE_LABEL = "org.hardstep.test.recipe"
 
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 DEBIAN_SUITE = "bookworm"
-TOOLS_PACKAGES = ("haproxy", "curl", "openssl", "ca-certificates", "coturn", "lego", "pebble")
+# python3-venv: the Synapse image builds its virtualenv on this base without an apt-get of its own.
+TOOLS_PACKAGES = ("haproxy", "curl", "openssl", "ca-certificates", "coturn", "lego", "pebble",
+                  "python3", "python3-venv")
 
 Log = Callable[[str], None]
 

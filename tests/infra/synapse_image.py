@@ -1,13 +1,12 @@
 """A real Synapse for hardstep's tests, built on this machine without any image registry.
 
-``hardstep-test/synapse:<version>-1``: Debian bookworm (``hardstep-test/tools:bookworm-2``) with
-Debian's ``python3`` and ``python3-venv`` installed by apt inside the build (containers reach
-Debian's mirror), and ``matrix-synapse`` from PyPI installed into ``/opt/synapse`` from a
-wheelhouse. Containers do not reach PyPI (FACTS, "More engine facts"), so the wheels are
-downloaded here on the host with ``pip download`` (binary wheels only, for bookworm's CPython
-3.11 on this machine's architecture) and copied into the build context; the build installs them
-with ``pip install --no-index --find-links``. The wheelhouse is kept under /var/tmp, so a
-rebuild does not download again.
+``hardstep-test/synapse:<version>-1``: Debian bookworm (``hardstep-test/tools:bookworm-2``, which
+has Debian's ``python3`` and ``python3-venv``) and ``matrix-synapse`` from PyPI installed into
+``/opt/synapse`` from a wheelhouse. Containers do not reach PyPI (FACTS, "More engine facts"),
+so the wheels are downloaded here on the host with ``pip download`` (binary wheels only, for
+bookworm's CPython 3.11 on this machine's architecture) while the base image is built, and
+copied into the build context; the build installs them with ``pip install --no-index
+--find-links``. The wheelhouse is kept under /var/tmp, so a rebuild does not download again.
 
 Cached like the images in ``tests.infra.images``: the build is skipped when the tag exists with
 the current recipe label (version, Dockerfile, base image id).
@@ -24,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
@@ -46,9 +46,6 @@ def _dockerfile(recipe: str) -> str:
 FROM {TOOLS_TAG}
 LABEL org.opencontainers.image.title="hardstep test image: Synapse {SYNAPSE_VERSION} from PyPI wheels" \\
       org.hardstep.test.recipe="{recipe}"
-RUN apt-get update \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-venv \\
- && rm -rf /var/lib/apt/lists/*
 COPY wheels /tmp/wheels
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python3 -m venv /opt/synapse \\
@@ -113,7 +110,10 @@ def build_synapse(client: docker.DockerClient, tag: str = SYNAPSE_TAG, log: Log 
 
 def ensure_synapse_image(client: docker.DockerClient, log: Log = _quiet) -> str:
     """Build ``SYNAPSE_TAG`` when it is missing or its recipe changed; return the tag."""
+    # The wheels download while the base image is debootstrapped: both wait on the network.
+    wheels = ThreadPoolExecutor(1).submit(download_wheels, log)
     ensure_images(client, log=log)  # the base image (takes the build lock itself)
+    wheels.result()
     report: dict[str, str] = {}
     with _build_lock():
         _ensure_one(client, "synapse", SYNAPSE_TAG, _recipe(client), build_synapse, log, report)
