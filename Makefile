@@ -61,8 +61,8 @@ $(STAMP): pyproject.toml
 engine:
 	@bash tests/infra/ensure_engine.sh
 
+# The Synapse image builds the base images first and downloads its wheels meanwhile.
 images: setup engine
-	$(VPY) -m tests.infra.images
 	$(VPY) -m tests.infra.synapse_image
 
 # pytest's exit status is make's: any failure, and exit 5 (no tests collected), fail the target.

@@ -122,7 +122,7 @@ def ensure_synapse_image(client: docker.DockerClient, log: Log = _quiet) -> str:
 
 def main() -> int:
     def log(msg: str) -> None:
-        print(f"synapse image: {msg}", flush=True)
+        print(f"images: {msg}", flush=True)
 
     client = docker.from_env()
     t0 = time.monotonic()
