@@ -10,6 +10,7 @@ import asyncio
 import re
 
 import pytest
+from textual.widgets import Input, TabbedContent
 
 from app.model import Event, Status
 from screens.dialogs import ConfirmScreen
@@ -204,6 +205,28 @@ def test_settings_show_a_validation_error_and_write_nothing(tmp_path, monkeypatc
     asyncio.run(scenario())
     assert engine.config.path.read_bytes() == before
     assert engine.config is config_before
+
+
+def test_save_with_an_invalid_field_on_another_tab_shows_that_tab_and_field(tmp_path, monkeypatch):
+    """Sections are tabs: Save must not fail on a field the user cannot see."""
+    monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
+    engine = wizard_engine(tmp_path)
+
+    async def scenario():
+        app = quiet_app(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            form = app.screen.query_one(TabbedContent)
+            assert form.active == "section-docker"
+            app.screen.query_one("#field-acme-email", Input).value = "not an address"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, SettingsScreen)
+            assert form.active == "section-acme"
+            assert app.screen.focused.id == "field-acme-email"
+
+    asyncio.run(scenario())
 
 
 def test_settings_save_writes_the_file_and_gives_the_engine_the_new_config(tmp_path, monkeypatch):
