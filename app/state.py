@@ -92,11 +92,6 @@ class StateStore:
             entry.update(fields)
             entry["updated"] = now_iso()
 
-    def add_undo(self, step: str, records: list[dict[str, Any]]) -> None:
-        if records:
-            with self._locked() as data:
-                data["steps"].setdefault(step, {}).setdefault("undo", []).extend(records)
-
     def finish_action(self, step: str, records: list[dict[str, Any]]) -> None:
         """An action ended: its undo records join the step's and it is no longer in flight, in
         one write, so no moment exists where a crash would lose both."""
