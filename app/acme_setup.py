@@ -77,16 +77,27 @@ def read_crontab(container) -> str:
     return text if code == 0 else ""  # "no crontab for root" is an empty crontab
 
 
+def archive(entries: list[tuple[str, bytes | None, int]]) -> bytes:
+    """A tar of ``(name, data, mode)`` entries (data None: a folder), owner root: what the API's
+    ``put_archive`` unpacks into a container."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data, mode in entries:
+            info = tarfile.TarInfo(name)
+            info.mode, info.mtime = mode, int(time.time())
+            if data is None:
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def put_file(container, path: str, text: str, mode: int) -> None:
     """Write one file into the container (owner root) through the API."""
     directory, _, name = path.rpartition("/")
-    data = text.encode("utf-8")
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo(name)
-        info.size, info.mode, info.mtime = len(data), mode, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
-    if not container.put_archive(directory or "/", buffer.getvalue()):
+    if not container.put_archive(directory or "/", archive([(name, text.encode("utf-8"), mode)])):
         raise ApplyError(f"could not write {path} into {container.name}")
 
 

@@ -9,10 +9,8 @@ pass-through can show us that certificate: a proxy that terminates TLS shows its
 
 from __future__ import annotations
 
-import io
 import secrets
 import socket
-import tarfile
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -155,14 +153,8 @@ class ThrowawayServer:
         self.container.exec_run(["rm", "-rf", self.folder])
 
     def _put(self) -> None:
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w") as tar:
-            base = self.folder.rsplit("/", 1)[1]
-            folder = tarfile.TarInfo(base)
-            folder.type, folder.mode = tarfile.DIRTYPE, 0o700
-            tar.addfile(folder)
-            for name, data in (("cert.pem", self.cert_pem), ("key.pem", self.key_pem)):
-                info = tarfile.TarInfo(f"{base}/{name}")
-                info.size, info.mode = len(data), 0o600
-                tar.addfile(info, io.BytesIO(data))
-        self.container.put_archive("/tmp", buffer.getvalue())
+        from app.acme_setup import archive
+
+        base = self.folder.rsplit("/", 1)[1]
+        self.container.put_archive("/tmp", archive([(base, None, 0o700), (f"{base}/cert.pem", self.cert_pem, 0o600),
+                                                    (f"{base}/key.pem", self.key_pem, 0o600)]))

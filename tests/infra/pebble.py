@@ -8,10 +8,10 @@ would: through the Traefik stand-in's SNI passthrough to the acme container.
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import time
+
+from app.acme_setup import archive
 
 
 def start_pebble(client, image: str, name: str, network: str) -> tuple[object, str, bytes]:
@@ -30,16 +30,8 @@ def start_pebble(client, image: str, name: str, network: str) -> tuple[object, s
         image, ["pebble", "-config", "/etc/pebble/config.json"], name=name, network=network,
         environment={"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
         labels={"io.hardstep.test": "pebble"})
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        folder = tarfile.TarInfo("pebble")
-        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-        tar.addfile(folder)
-        for file_name, data in files.items():
-            info = tarfile.TarInfo(f"pebble/{file_name}")
-            info.size, info.mode = len(data), 0o644
-            tar.addfile(info, io.BytesIO(data))
-    container.put_archive("/etc", buffer.getvalue())
+    container.put_archive("/etc", archive([("pebble", None, 0o755)]
+                                          + [(f"pebble/{n}", data, 0o644) for n, data in files.items()]))
     container.start()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

@@ -15,9 +15,9 @@ Each joins ``network`` (where the acme container is) and publishes its 443 on
 
 from __future__ import annotations
 
-import io
-import tarfile
 import time
+
+from app.acme_setup import archive
 
 
 COMMON = """\
@@ -58,16 +58,8 @@ def _start(client, image: str, name: str, network: str, port: int, files: dict[s
         image, ["haproxy", "-db", "-f", "/etc/hardstep-sni/haproxy.cfg"], name=name, network=network,
         networking_config=endpoint, ports={"443/tcp": ("127.0.0.1", port)},
         labels={"io.hardstep.test": "traefik-standin"})
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        folder = tarfile.TarInfo("hardstep-sni")
-        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-        tar.addfile(folder)
-        for file_name, data in files.items():
-            info = tarfile.TarInfo(f"hardstep-sni/{file_name}")
-            info.size, info.mode = len(data), 0o600
-            tar.addfile(info, io.BytesIO(data))
-    container.put_archive("/etc", buffer.getvalue())
+    container.put_archive("/etc", archive([("hardstep-sni", None, 0o755)]
+                                          + [(f"hardstep-sni/{n}", data, 0o600) for n, data in files.items()]))
     container.start()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
