@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.actions import Action, ApplyContext, Undo, sh
+from app.docker_actions import RestartContainer, find_container
 from app.errors import ApplyError
 
 if TYPE_CHECKING:
@@ -105,26 +106,14 @@ def stale_options(version: Version | None, active: dict) -> list[str]:
 
 
 @dataclass
-class RestartChecked(Action):
-    """Restart a container and fail, with its last log line, when it does not stay up."""
+class RestartChecked(RestartContainer):
+    """Restart a container that has no URL to wait for (coTURN), and fail, with its last log
+    line, when it does not stay up."""
 
-    name: str
-    why: str = "so it reads the new configuration"
     settle: float = 2.0
 
-    def __post_init__(self) -> None:
-        self.summary = f"Restart {self.name} {self.why}"
-
-    def command(self) -> str:
-        return sh("docker", "restart", self.name)
-
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        from app.docker_actions import find_container
-
-        container = find_container(host, self.name)
-        if container is None:
-            raise ApplyError(f"no container named {self.name} to restart; check the container name in settings")
-        container.restart(timeout=10)
+        container = self.restart(host, ctx)
         restarts = container.attrs.get("RestartCount", 0)
         time.sleep(self.settle)
         container.reload()
@@ -132,11 +121,10 @@ class RestartChecked(Action):
             lines = container.logs(tail=5).decode("utf-8", "replace").strip().splitlines()
             raise ApplyError(f"{self.name} did not stay up after the restart (status {container.status})"
                              + (f": {lines[-1][:200]}" if lines else ""))
-        ctx.log(f"restarted {self.name}")
         return []
 
     def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
-        RestartChecked(self.name, "so it reads its restored configuration").apply(host, ctx)
+        RestartChecked(self.name, why="so it reads its restored configuration").apply(host, ctx)
 
 
 @dataclass
@@ -154,8 +142,6 @@ class SignalContainer(Action):
         return sh("docker", "kill", f"--signal={self.signal}", self.name)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        from app.docker_actions import find_container
-
         container = find_container(host, self.name)
         if container is None or container.status != "running":
             raise ApplyError(f"{self.name} is not running; nothing to signal")

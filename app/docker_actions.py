@@ -179,14 +179,19 @@ class RestartContainer(Action):
         return sh("docker", "restart", self.name)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        container = self.restart(host, ctx)
+        if self.wait_url:
+            wait_for_http(self.wait_url, self.timeout, ctx, container)
+        return []
+
+    def restart(self, host: "Host", ctx: ApplyContext):
+        """Restart the container; returns it with its attributes as they were before the restart."""
         container = find_container(host, self.name)
         if container is None:
             raise ApplyError(f"no container named {self.name} to restart; check the container name in settings")
         container.restart(timeout=30)
         ctx.log(f"restarted {self.name}")
-        if self.wait_url:
-            wait_for_http(self.wait_url, self.timeout, ctx, container)
-        return []
+        return container
 
 
 def wait_for_http(url: str, timeout: float, ctx: ApplyContext, container) -> int:

@@ -162,7 +162,7 @@ class CoturnTls(Step, TurnChecks):
             twin = Twin(container.attrs, image_config=image_config(host, container.attrs["Image"]))
             return ReplaceContainer(twin, f"(no setting changes: recreated so it reads the new {config.turn.config};\n"
                                           " a file bind mount keeps showing the old file to a running container)\n")
-        return RestartChecked(config.turn.container, "so it reads the new turnserver.conf")
+        return RestartChecked(config.turn.container, why="so it reads the new turnserver.conf")
 
     def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
               on_done: Any = None) -> list[Undo]:
@@ -179,7 +179,7 @@ class CoturnTls(Step, TurnChecks):
         paths = {r["path"] for r in undo if r["type"] == "file"}
         replaced = any(r["type"] == "replaced" and r["name"] == config.turn.container for r in undo)
         if config.turn.config in paths and not replaced:  # a put-back twin reads the old file already
-            actions.append(RestartChecked(config.turn.container, "so it reads the restored turnserver.conf"))
+            actions.append(RestartChecked(config.turn.container, why="so it reads the restored turnserver.conf"))
         if config.synapse.config in paths:
             from app.steps.synapse import Synapse
 
