@@ -13,32 +13,19 @@ import pytest
 
 from app.acme_setup import put_file
 from app.tls import describe, key_matches, pem_certificates
-from tests.fixtures_core import failing, make_engine
+from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
+from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port
 from tests.infra.pebble import start_pebble
 from tests.infra.sni_proxy import start_traefik_passthrough_standin
 
 pytestmark = pytest.mark.docker
 
-DOMAIN = "turn.example.com"  # resolved only by Docker's DNS, to the stand-in's alias
-COTURN_STANDIN = ["sh", "-c", 'trap "echo reloaded >> /tmp/reloads" USR2; while true; do sleep 1; done']
-
-
-@pytest.fixture(scope="session")
-def acme_images(images, docker_client):
-    from tests.infra.acme_standin import ensure_acme_images
-
-    return ensure_acme_images(docker_client)
-
 
 def test_a_certificate_from_pebble_through_the_passthrough_route(tmp_path, unique, images, acme_images,
                                                                   docker_client):
     port = free_port()
-    engine = make_engine(tmp_path, unique, images, traefik={"https_address": f"127.0.0.1:{port}"},
-                         acme={"container": unique("acme"), "image": acme_images["standin"],
-                               "email": "admin@example.org", "proxy_container": unique("acme-dockerproxy"),
-                               "network": unique("acme-private")},
-                         turn={"domain": DOMAIN, "container": unique("coturn")})
+    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{port}"})
     config = engine.config
     coturn = docker_client.containers.run(images["busybox"], COTURN_STANDIN, name=config.turn.container, detach=True)
     for step in ("private-network", "socket-proxy", "acme"):

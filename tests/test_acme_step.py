@@ -14,25 +14,10 @@ from app.config import Config
 from app.errors import ConfigError, HardstepError
 from app.model import Status
 from app.steps.acme import traefik_labels
-from tests.fixtures_core import failing, make_engine
+from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
+from tests.fixtures_core import failing
 
-DOMAIN = "turn.example.com"  # an example name: the passthrough check never dials it (tests/test_passthrough.py does, on loopback)
-COTURN_STANDIN = ["sh", "-c", 'trap "echo reloaded >> /tmp/reloads" USR2; while true; do sleep 1; done']
 REFERENCE_PROXY = {"CONTAINERS": "1", "POST": "1", "ALLOW_RESTART": "1"}  # as the reference writes it
-
-
-@pytest.fixture(scope="session")
-def acme_images(images, docker_client):
-    from tests.infra.acme_standin import ensure_acme_images
-
-    return ensure_acme_images(docker_client)
-
-
-def acme_engine(tmp_path, unique, images, acme_images, image="standin", email="admin@example.org", **extra):
-    return make_engine(tmp_path, unique, images,
-                       acme={"container": unique("acme"), "image": acme_images[image], "email": email,
-                             "proxy_container": unique("acme-dockerproxy"), "network": unique("acme-private")},
-                       turn={"domain": DOMAIN, "container": unique("coturn"), **extra.get("turn", {})})
 
 
 @pytest.fixture

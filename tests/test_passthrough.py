@@ -10,29 +10,16 @@ import pytest
 
 from app.passthrough import check_passthrough
 from app.tls import fingerprint
-from tests.fixtures_core import make_engine
+from tests.fixtures_acme import DOMAIN, acme_engine
 from tests.fixtures_registry import free_port
 from tests.infra.sni_proxy import start_traefik_passthrough_standin, start_traefik_terminating_standin
-
-DOMAIN = "turn.example.com"  # only ever sent as SNI; the connection goes to 127.0.0.1
-
-
-@pytest.fixture(scope="session")
-def acme_images(images, docker_client):
-    from tests.infra.acme_standin import ensure_acme_images
-
-    return ensure_acme_images(docker_client)
 
 
 @pytest.fixture
 def lab(tmp_path, unique, images, acme_images, docker_client):
     """An applied acme step; returns (engine, port of the Traefik stand-in on loopback)."""
     port = free_port()
-    engine = make_engine(tmp_path, unique, images, traefik={"https_address": f"127.0.0.1:{port}"},
-                         acme={"container": unique("acme"), "image": acme_images["standin"],
-                               "email": "admin@example.org", "proxy_container": unique("acme-dockerproxy"),
-                               "network": unique("acme-private")},
-                         turn={"domain": DOMAIN, "container": unique("coturn")})
+    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{port}"})
     assert engine.apply("private-network").ok
     outcome = engine.apply("acme")
     assert outcome.done and outcome.status.value == "failed"  # no route yet: passthrough fails
