@@ -278,7 +278,7 @@ def cmd_rollback(engine: "Engine", args: argparse.Namespace) -> int:
 
 def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
     """Re-check what an interrupted apply left in flight; with --continue or --rollback, finish it."""
-    from app.resume import continue_step, interrupted, recheck, roll_back_step
+    from app.resume import interrupted, recheck
 
     for step_id in args.steps:
         engine.step(step_id)  # unknown ids fail before anything runs
@@ -303,11 +303,11 @@ def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
     ok = True
     for item in items:
         if args.go_on:
-            outcome = continue_step(engine, item.step, report=print_event)
+            outcome = engine.apply(item.step, report=print_event)
             print_checks(outcome.checks)
             print(f"{item.step}: {outcome.status.value}" + (f" ({outcome.error})" if outcome.error else ""))
         else:
-            outcome = roll_back_step(engine, item.step, report=print_event)
+            outcome = engine.rollback(item.step, report=print_event)
             print(f"{item.step}: " + (f"rollback failed: {outcome.error}" if outcome.error else "rolled back"))
         ok = ok and outcome.ok
     return EXIT_OK if ok else EXIT_FAILED

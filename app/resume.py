@@ -9,9 +9,9 @@ clears the in-flight record. So at any instant of a kill, rollback knows every c
 
 Whether the interrupted action completed is found by re-checking, not by guessing: steps are
 idempotent, so a fresh plan holds only what is left; the action completed when its summary is no
-longer in it. Continue applies that fresh plan (the earlier undo records are kept, so a later
-rollback still undoes everything); roll back undoes every recorded change. The command line and
-the wizard both use these functions.
+longer in it. Continue is ``Engine.apply`` (it adopts the in-flight record, keeping its undo
+records, then applies the fresh plan); roll back is ``Engine.rollback`` (the interrupted action's
+prepared undo included). The command line and the wizard both use these functions.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import glob
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.model import Reporter, ignore
-
 if TYPE_CHECKING:
-    from app.engine import Engine, Outcome, Plan
+    from app.engine import Engine, Plan
     from app.host import Host
 
 
@@ -104,16 +102,6 @@ def settle(engine: "Engine", item: Interrupted) -> bool:
     engine.state.update_step(item.step, status=Status.APPLIED.value, error=None)
     engine.state.audit(item.step, f"resume: {item.summary}", "completed", detail="found complete on re-check")
     return True
-
-
-def continue_step(engine: "Engine", step_id: str, report: Reporter = ignore) -> "Outcome":
-    """Apply what is left (a fresh plan; may be empty), then run the checks."""
-    return engine.apply(step_id, report=report)  # Engine.apply adopts the in-flight record first
-
-
-def roll_back_step(engine: "Engine", step_id: str, report: Reporter = ignore) -> "Outcome":
-    """Undo every recorded change of the step, the interrupted action's included."""
-    return engine.rollback(step_id, report=report)
 
 
 def remove_stale_temp_files(host: "Host", records: list[dict[str, Any]]) -> list[str]:

@@ -155,16 +155,14 @@ def recheck_interrupted(engine: "Engine", items: list["Interrupted"]) -> list[tu
 
 def resume_steps(engine: "Engine", step_ids: list[str], how: str, report: Reporter) -> list[tuple[str, str]]:
     """Continue or roll back each step; one (message, severity) per step."""
-    from app.resume import continue_step, roll_back_step
-
     messages = []
     for step_id in step_ids:
         title = engine.step(step_id).title
         if how == "continue":
-            outcome = continue_step(engine, step_id, report)
+            outcome = engine.apply(step_id, report=report)
             result = Finished(step_id, "apply", read_state(engine, step_id), outcome)
         else:
-            outcome = roll_back_step(engine, step_id, report)
+            outcome = engine.rollback(step_id, report=report)
             result = Finished(step_id, "rollback", read_state(engine, step_id), outcome)
         messages.append(outcome_message(title, result))
     return messages
