@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Sequence
 from app.errors import HardstepError
 
 if TYPE_CHECKING:
-    from app.engine import Engine, Plan
-    from app.model import CheckResult, Event
+    from app.engine.runner import Engine, Plan
+    from app.engine.model import CheckResult, Event
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("HARDSTEP_DEBUG"):
             raise
-        from app.engine import describe_error
+        from app.engine.runner import describe_error
 
         print(f"hardstep: unexpected error: {describe_error(exc)} (HARDSTEP_DEBUG=1 shows details)",
               file=sys.stderr)
@@ -100,10 +100,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | None) -> "Engine":
-    from app.config import load_config
-    from app.engine import Engine
-    from app.host import Host
-    from app.state import StateStore
+    from app.config.settings import load_config
+    from app.engine.runner import Engine
+    from app.host.local import Host
+    from app.engine.state import StateStore
 
     if root is not None and not Path(root).is_dir():
         raise HardstepError(f"--root {root} is not a directory")
@@ -141,7 +141,7 @@ def note(message: str) -> None:
 
 
 def note_interrupted(engine: "Engine", ids: list[str] | None = None) -> None:
-    from app.resume import interrupted
+    from app.engine.resume import interrupted
 
     for item in interrupted(engine, ids):
         note(f"{item.step}: action '{item.summary}' was in flight (started {item.started}) when hardstep "
@@ -241,7 +241,7 @@ def cmd_check(engine: "Engine", args: argparse.Namespace) -> int:
 def recheck_interrupted(engine: "Engine", ids: list[str]) -> None:
     """Say which action a killed run left in flight and whether it completed; a run that did
     complete (a reboot ended it after its last change) is settled, so its checks decide."""
-    from app.resume import interrupted, recheck, settle
+    from app.engine.resume import interrupted, recheck, settle
 
     for item in interrupted(engine, ids):
         note(item.notice)
@@ -278,7 +278,7 @@ def cmd_rollback(engine: "Engine", args: argparse.Namespace) -> int:
 
 def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
     """Re-check what an interrupted apply left in flight; with --continue or --rollback, finish it."""
-    from app.resume import interrupted, recheck
+    from app.engine.resume import interrupted, recheck
 
     for step_id in args.steps:
         engine.step(step_id)  # unknown ids fail before anything runs
@@ -314,7 +314,7 @@ def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
 
 
 def cmd_report(engine: "Engine", args: argparse.Namespace) -> int:
-    from app.report import build_report, render, write_report
+    from app.engine.report import build_report, render, write_report
 
     text = render(build_report(engine), args.format)
     if args.output in ("-", ""):

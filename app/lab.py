@@ -15,10 +15,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import config as cfg
+from app.config import settings as cfg
 from app.assets import read_asset
 from app.errors import HardstepError
-from app.fileops import atomic_write
+from app.host.fileops import atomic_write
 
 LAB_PREFIX = "hslab-"
 

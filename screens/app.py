@@ -10,7 +10,7 @@ from textual.app import App
 from app.assets import asset_path
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.engine.runner import Engine
 
 
 class HardstepApp(App[None]):

@@ -13,7 +13,7 @@ from textual.widgets import Button, Static
 from screens.widgets.plan_view import ActionList, notes_content
 
 if TYPE_CHECKING:
-    from app.actions import Action
+    from app.engine.actions import Action
 
 
 class ConfirmScreen(ModalScreen[bool]):

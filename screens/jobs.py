@@ -10,18 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.engine import describe_error
+from app.engine.runner import describe_error
 from app.errors import DockerUnavailable, HardstepError
-from app.model import CheckResult, Reporter, Status
+from app.engine.model import CheckResult, Reporter, Status
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from app.actions import Action
-    from app.config import Config
-    from app.detect import HostReport
-    from app.engine import Engine, Outcome, Plan
-    from app.resume import Interrupted
+    from app.engine.actions import Action
+    from app.config.settings import Config
+    from app.host.detect import HostReport
+    from app.engine.runner import Engine, Outcome, Plan
+    from app.engine.resume import Interrupted
 
 
 @dataclass
@@ -53,14 +53,14 @@ class Finished:
 
 
 def detect_host(engine: "Engine") -> "HostReport":
-    from app.detect import detect
+    from app.host.detect import detect
 
     return detect(engine.host, engine.config)
 
 
 def save_settings(engine: "Engine", config: "Config") -> "Config":
     """Write ``config`` to the engine's settings file; return it as the file now holds it."""
-    from app.config import Config, save_config
+    from app.config.settings import Config, save_config
 
     path = save_config(config, engine.config.path)
     return Config(config.to_dict(), path=path, exists=True)
@@ -141,7 +141,7 @@ def outcome_message(title: str, result: Finished) -> tuple[str, str]:
 def recheck_interrupted(engine: "Engine", items: list["Interrupted"]) -> list[tuple["Interrupted", int | None]]:
     """Re-check each interrupted step (a fresh plan) and count what a rollback would undo
     (None when the rollback plan cannot be made now; the re-check still counts)."""
-    from app.resume import recheck
+    from app.engine.resume import recheck
 
     results = []
     for item in items:
@@ -170,8 +170,8 @@ def resume_steps(engine: "Engine", step_ids: list[str], how: str, report: Report
 
 def export_report(engine: "Engine") -> "Path":
     """Write the whole-host report (Markdown) to ``<state dir>/reports/``; return its path."""
-    from app.model import utcnow
-    from app.report import build_report, render, write_report
+    from app.engine.model import utcnow
+    from app.engine.report import build_report, render, write_report
 
     path = engine.state.dir / "reports" / f"hardstep-report-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.md"
     write_report(path, render(build_report(engine), "md"))

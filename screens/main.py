@@ -15,9 +15,9 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, OptionList
 
-from app.config import field
+from app.config.settings import field
 from app.errors import DockerUnavailable
-from app.model import Status
+from app.engine.model import Status
 from screens import jobs
 from screens.base import EngineScreen
 from screens.palette import StepCommands
@@ -28,7 +28,7 @@ from screens.widgets.step_list import StepList
 from screens.widgets.step_pane import StepPane
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.engine.runner import Engine
     from app.steps.base import Step
 
 
@@ -276,7 +276,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
                              self._picked)
 
     def _picked(self, names: list[str] | None) -> None:
-        from app.config import check_value
+        from app.config.settings import check_value
         from app.errors import ConfigError
 
         if names is None or names == list(self.engine.config.sandbox.containers):

@@ -1,6 +1,6 @@
 """The container picker: which running containers get the sandbox, with hardstep's suggestion.
 
-The rows come from ``app.steps.sandbox.suggestions`` (``suggestion_rows`` runs it in a thread
+The rows come from ``app.steps.sandbox.step.suggestions`` (``suggestion_rows`` runs it in a thread
 worker before the modal opens); the modal only draws them and answers the chosen names, or
 None when cancelled. Saving the names is the caller's job (the main screen, in a worker).
 """
@@ -18,7 +18,7 @@ from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.engine.runner import Engine
 
 # Roles hardstep does not suggest on its own: the socket proxy is hardened by its own step.
 NOT_SUGGESTED = ("socket-proxy",)
@@ -26,7 +26,7 @@ NOT_SUGGESTED = ("socket-proxy",)
 
 def suggestion_rows(engine: "Engine") -> list[dict[str, Any]]:
     """The running containers with their role (runs in a thread worker: it asks Docker)."""
-    from app.steps.sandbox import suggestions
+    from app.steps.sandbox.step import suggestions
 
     return suggestions(engine.host, engine.config)
 

@@ -17,14 +17,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from app.model import Event
+from app.engine.model import Event
 from screens import jobs
 from screens.base import EngineScreen
 from screens.widgets.activity import StepEvent
 
 if TYPE_CHECKING:
-    from app.engine import Engine
-    from app.resume import Interrupted
+    from app.engine.runner import Engine
+    from app.engine.resume import Interrupted
 
 Messages = list[tuple[str, str]]  # (message, severity)
 
@@ -159,7 +159,7 @@ class ResumeOffer:
 
     def _offer_resume(self) -> None:
         """An apply was killed mid-way: say so first, before anything else can run."""
-        from app.resume import Interrupted
+        from app.engine.resume import Interrupted
 
         flights = {step_id: state.in_flight for step_id, state in self.states.items() if state.in_flight}
         if self._resume_offered or not flights:

@@ -18,13 +18,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TabbedContent, TabPane
 
-from app import config as core_config
+from app.config import settings as core_config
 from app.errors import ConfigError
 from screens import jobs
 from screens.base import EngineScreen
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.engine.runner import Engine
 
 
 def input_id(spec: core_config.Field) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.model import Event
+from app.engine.model import Event
 from screens import jobs
 from screens.widgets.activity import StepEvent
 from screens.widgets.plan_view import PlanOptions, plan_notes
 from screens.widgets.step_list import StepList
 
 if TYPE_CHECKING:
-    from app.engine import Engine
+    from app.engine.runner import Engine
     from app.steps.base import Step
     from screens.widgets.step_pane import StepPane
 

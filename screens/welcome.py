@@ -14,8 +14,8 @@ from screens import jobs
 from screens.base import EngineScreen
 
 if TYPE_CHECKING:
-    from app.detect import HostReport
-    from app.engine import Engine
+    from app.host.detect import HostReport
+    from app.engine.runner import Engine
 
 INTRO = ("hardstep hardens this Docker host one step at a time and proves every step with live "
          "checks. Nothing changes until you have read a step's plan and confirmed it.")

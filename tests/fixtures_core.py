@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.config import Config, save_config
-from app.engine import Engine
-from app.host import Host
-from app.state import StateStore
+from app.config.settings import Config, save_config
+from app.engine.runner import Engine
+from app.host.local import Host
+from app.engine.state import StateStore
 
 
 def docker_values(unique, images: dict[str, str]) -> dict[str, dict[str, str]]:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from app.engine import Engine
+from app.engine.runner import Engine
 from tests.fixtures_core import make_engine
 
 SERVER_NAME = "hs.test"

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from app.acme_setup import put_file
-from app.tls import describe, key_matches, pem_certificates
+from app.steps.acme.setup import put_file
+from app.net.tls import describe, key_matches, pem_certificates
 from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
 from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.config import Config
+from app.config.settings import Config
 from app.errors import ConfigError, HardstepError
-from app.model import Status
-from app.steps.acme import traefik_labels
+from app.engine.model import Status
+from app.steps.acme.step import traefik_labels
 from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
 from tests.fixtures_core import failing
 

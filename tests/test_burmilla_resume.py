@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config, save_config
+from app.config.settings import Config, save_config
 from tests.test_burmilla_step import (CHANNEL, OLD_CHANNEL, changing_calls, ros_root, ros_state,
                                       standin_env, write_ros_state)
 

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from app import rancher
-from app.config import Config, save_config
-from app.engine import Engine
-from app.host import Host
-from app.model import Status
-from app.state import StateStore
-from app.steps.burmilla import SECOND_REBOOT, Burmilla
+from app.steps.burmilla import rancher
+from app.config.settings import Config, save_config
+from app.engine.runner import Engine
+from app.host.local import Host
+from app.engine.model import Status
+from app.engine.state import StateStore
+from app.steps.burmilla.step import SECOND_REBOOT, Burmilla
 
 HERE = Path(__file__).parent
 STANDINS = HERE / "standins"

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.cis import container_items
+from app.steps.cis.audit import container_items
 from app.cli import main
 from tests.fixtures_core import make_engine
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.config import Config, check_value, load_config, render_config, save_config
+from app.config.settings import Config, check_value, load_config, render_config, save_config
 from app.errors import ConfigError
 
 

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 import trustme
 
-from app.config import Config
-from app.coturn import RestartChecked, SignalContainer, parse_version, tls_options
+from app.config.settings import Config
+from app.steps.coturn_tls.coturn import RestartChecked, SignalContainer, parse_version, tls_options
 from app.editors.turnserver import set_options, values
 from app.editors.yaml_text import load_plain, set_keys
-from app.engine import Engine
+from app.engine.runner import Engine
 from app.errors import HardstepError
-from app.host import Host
-from app.model import Status
-from app.state import StateStore
-from app.steps.coturn_tls import CoturnTls, certificate_paths_problem, turn_uris, wanted_conf
-from app.tls import fetch_certificate, pem_certificates
+from app.host.local import Host
+from app.engine.model import Status
+from app.engine.state import StateStore
+from app.steps.coturn_tls.step import CoturnTls, certificate_paths_problem, turn_uris, wanted_conf
+from app.net.tls import fetch_certificate, pem_certificates
 from tests.infra.certs import write_pair
 from tests.infra.coturn import CONF, DOMAIN, coturn  # noqa: F401  (fixture)
 
@@ -105,7 +105,7 @@ def test_certificate_file_checks_fail(tmp_path, problem):
 
 
 def test_secrets_next_to_changed_lines_are_redacted_in_the_diff():
-    from app.actions import EditFile
+    from app.engine.actions import EditFile
 
     text = ("static-auth-secret=t0p#Secret\nuser=alice:hunter2\npkey-pwd=k3y&pw\n#cert=/x.pem\n"
             "cli-password=cl1\n#no-cli\n")

@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from app.cis import daemon_items
-from app.daemon.facts import flag_keys, gather
+from app.steps.cis.audit import daemon_items
+from app.shared.engine_facts import flag_keys, gather
 from app.editors.json_text import JsonEditError
-from app.model import Status
+from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 from tests.infra.second_engine import SecondEngine
 
@@ -142,8 +142,8 @@ class StandInHost:
 
 
 def test_dockerd_validate_runs_on_newer_engines_and_refuses_before_anything_is_written():
-    from app.actions import ApplyContext
-    from app.daemon.actions import ValidateDaemonConfig
+    from app.engine.actions import ApplyContext
+    from app.steps.daemon.actions import ValidateDaemonConfig
     from app.errors import ApplyError
 
     ctx = ApplyContext("daemon", backup_dir=None)
@@ -158,8 +158,8 @@ def test_dockerd_validate_runs_on_newer_engines_and_refuses_before_anything_is_w
 
 
 def test_the_restart_command_is_detected_or_refused():
-    from app.config import Config
-    from app.daemon.actions import restart_command
+    from app.config.settings import Config
+    from app.steps.daemon.actions import restart_command
 
     config = Config()
     assert restart_command(StandInHost(os_name="BurmillaOS"), config)[0] == ["system-docker", "restart", "docker"]

@@ -2,9 +2,9 @@
 
 import os
 
-from app.actions import ApplyContext, EditFile, RestoreFile
-from app.fileops import atomic_write, backup
-from app.host import Host
+from app.engine.actions import ApplyContext, EditFile, RestoreFile
+from app.host.fileops import atomic_write, backup
+from app.host.local import Host
 from app.redact import REDACTED, redact
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import Engine
-from app.host import Host
-from app.state import StateStore
+from app.engine.runner import Engine
+from app.host.local import Host
+from app.engine.state import StateStore
 from tests.fixtures_core import make_engine
 
 pytestmark = pytest.mark.docker
@@ -90,7 +90,7 @@ def test_killed_before_the_create_leaves_a_same_named_stranger_alone(engine, tmp
     def die(*_args, **_kwargs):
         raise Killed()
 
-    monkeypatch.setattr("app.docker_actions.start_checked", die)
+    monkeypatch.setattr("app.containers.actions.start_checked", die)
     with pytest.raises(Killed):
         engine.apply("socket-proxy")
     stranger = docker_client.containers.run(images["busybox"], ["sleep", "60"], name=proxy, detach=True)

@@ -10,7 +10,7 @@ import pytest
 import tomlkit
 from ruamel.yaml import YAML
 
-from app.config import FIELDS, Config, load_config
+from app.config.settings import FIELDS, Config, load_config
 from app.errors import ConfigError, HardstepError
 from app.lab import LAB_PREFIX, build_lab, default_lab_dir, is_lab_config
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from app.passthrough import check_passthrough
-from app.tls import fingerprint
+from app.steps.acme.passthrough import check_passthrough
+from app.net.tls import fingerprint
 from tests.fixtures_acme import DOMAIN, acme_engine
 from tests.fixtures_registry import free_port
 from tests.infra.sni_proxy import start_traefik_passthrough_standin, start_traefik_terminating_standin

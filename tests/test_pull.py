@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.actions import ApplyContext
-from app.docker_actions import PullImage, image_present
+from app.engine.actions import ApplyContext
+from app.containers.actions import PullImage, image_present
 from app.errors import ApplyError
 from tests.fixtures_core import make_engine
 from tests.fixtures_registry import push_fresh_image

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import make_engine
-from app.model import CheckResult, Status
-from app.report import build_report, render
+from app.engine.model import CheckResult, Status
+from app.engine.report import build_report, render
 
 ROOT = Path(__file__).resolve().parent.parent
 AT = "2026-01-01T00:00:00+00:00"
@@ -155,7 +155,7 @@ def test_formats_are_checked_by_the_parser(base):
 
 
 def test_the_start_line_of_a_finished_action_is_folded_an_unfinished_one_stays():
-    from app.report import folded
+    from app.engine.report import folded
 
     log = [{"step": "s", "action": "A", "outcome": "started"}, {"step": "s", "action": "A", "outcome": "ok"},
            {"step": "s", "action": "B", "outcome": "started"}, {"step": "s", "action": "B", "outcome": "failed"},

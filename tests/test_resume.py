@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.actions import EditFile
+from app.engine.actions import EditFile
 from app.steps.base import Step
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import Config
+from app.config.settings import Config
 from app.errors import ConfigError
-from app.recreate import Twin
-from app.sandbox.profile import overrides, role_of, sandbox_for, view
-from app.units import format_size, is_argv, parse_size
+from app.containers.recreate import Twin
+from app.steps.sandbox.profile import overrides, role_of, sandbox_for, view
+from app.config.units import format_size, is_argv, parse_size
 
 
 def test_sizes_read_like_docker_run_memory():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.cli import main
-from app.model import Status
+from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 
 pytestmark = pytest.mark.docker
@@ -157,7 +157,7 @@ def test_privileged_check_fails_on_privileged_inspect_data(weak):
     """Stand-in: this machine's kernel refuses to start --privileged containers (CAP_SYS_RESOURCE is
     not in its bounding set), so the check reads a real container's inspect data with Privileged
     set, the only part of a privileged container the check looks at."""
-    from app.sandbox.checks import _privileges
+    from app.steps.sandbox.checks import _privileges
 
     engine, container = weak
     container.attrs["HostConfig"]["Privileged"] = True

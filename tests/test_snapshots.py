@@ -14,8 +14,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from app.config import Config
-from app.model import Status
+from app.config.settings import Config
+from app.engine.model import Status
 from tests.wizard_support import (SIZE, SNAPSHOT_VALUES, not_applicable, quiet_app, seed, settle,
                                   wizard_engine)
 
@@ -126,7 +126,7 @@ def test_confirm_apply_dialog(tmp_path, snap_compare):
     assert snap_compare(app, terminal_size=SIZE, run_before=keys("a"))
 
 
-# The settings form draws every field of app.config.FIELDS, which grows with the steps; the
+# The settings form draws every field of app.config.settings.FIELDS, which grows with the steps; the
 # picture is of these, so a new setting does not redraw it.
 FORM_FIELDS = [("docker", "private_network"), ("docker", "socket_proxy_container"),
                ("docker", "socket_proxy_image"), ("docker", "probe_image"), ("docker", "socket"),
@@ -135,7 +135,7 @@ FORM_FIELDS = [("docker", "private_network"), ("docker", "socket_proxy_container
 
 def test_settings_with_a_validation_error(tmp_path, snap_compare, monkeypatch):
     """The settings form with an invalid network name: the error sits under the field."""
-    from app import config
+    from app.config import settings as config
 
     monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)  # the form needs no engine
     engine = wizard_engine(tmp_path, SNAPSHOT_VALUES)

@@ -23,7 +23,7 @@ VALUES = {**SNAPSHOT_VALUES, "traefik": {**SNAPSHOT_VALUES["traefik"], "containe
 def fixed_clock(monkeypatch):
     from datetime import datetime, timezone
 
-    from app import model
+    from app.engine import model
 
     monkeypatch.setattr(model, "utcnow", lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
 

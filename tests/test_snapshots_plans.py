@@ -32,7 +32,7 @@ def fixed_clock(monkeypatch):
     """The name a replaced container is kept under carries the time: fix the clock."""
     from datetime import datetime, timezone
 
-    from app import model
+    from app.engine import model
 
     monkeypatch.setattr(model, "utcnow", lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
 

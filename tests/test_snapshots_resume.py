@@ -9,7 +9,7 @@ tests/test_snapshots.py). Update with ``--snapshot-update``, then look at the SV
 
 from __future__ import annotations
 
-from app.actions import ApplyContext
+from app.engine.actions import ApplyContext
 from tests.wizard_support import (FIXED_AT, SIZE, SNAPSHOT_VALUES, FileStandInStep, quiet_app, settle,
                                   wizard_engine)
 

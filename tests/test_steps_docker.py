@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.containers import ContainerSpec
-from app.model import Status
+from app.containers.spec import ContainerSpec
+from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 
 pytestmark = pytest.mark.docker

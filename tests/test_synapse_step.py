@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from app.config import Config
+from app.config.settings import Config
 from app.editors.yaml_text import YamlEditError, load_plain
-from app.engine import Engine
+from app.engine.runner import Engine
 from app.errors import HardstepError
-from app.host import Host
-from app.model import Status
-from app.state import StateStore
+from app.host.local import Host
+from app.engine.model import Status
+from app.engine.state import StateStore
 from tests.fixtures_synapse import CONFIG, SERVER_NAME, TURN_SECRET, free_port, wait_for_health
 
 DATA = Path(__file__).parent / "data" / "synapse"

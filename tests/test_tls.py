@@ -10,7 +10,7 @@ import pytest
 import trustme
 
 from app.errors import HardstepError
-from app.tls import (TlsError, describe, fetch_certificate, fingerprint, key_matches, parse_address,
+from app.net.tls import (TlsError, describe, fetch_certificate, fingerprint, key_matches, parse_address,
                      pem_certificates, verify_chain)
 
 

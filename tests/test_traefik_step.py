@@ -14,7 +14,7 @@ import shutil
 import pytest
 
 from app.assets import asset_path
-from app.model import Status
+from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 from tests.fixtures_registry import free_port
 

@@ -12,7 +12,7 @@ import re
 import pytest
 from textual.widgets import Input, TabbedContent
 
-from app.model import Event, Status
+from app.engine.model import Event, Status
 from screens.dialogs import ConfirmScreen
 from screens.main import MainScreen
 from screens.settings import SettingsScreen
@@ -476,7 +476,7 @@ def test_the_wizard_imports_no_heavy_library_at_start_up():
 
 
 def test_a_failed_host_detection_is_a_message_on_the_welcome_screen(tmp_path, monkeypatch):
-    from app import detect
+    from app.host import detect
 
     def broken(host, config):
         raise RuntimeError("os-release unreadable")
@@ -542,7 +542,7 @@ def test_q_while_a_step_runs_asks_for_a_second_q(tmp_path, monkeypatch):
 
 def test_settings_text_round_trips_every_kind_of_value():
     """What the form shows for a value reads back as the same value; bad text names the key."""
-    from app.config import FIELDS, ConfigError, check_value, field
+    from app.config.settings import FIELDS, ConfigError, check_value, field
     from screens.settings import as_text, from_text
 
     samples = {"argv": ["systemctl", "restart", "docker engine"], "hostnames": ["a.example.org", "b.example.org"]}

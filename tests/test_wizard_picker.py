@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from app.config import load_config
+from app.config.settings import load_config
 from screens.main import MainScreen
 from screens.picker import ContainerPicker
 from tests.fixtures_core import docker_values

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from app.actions import ApplyContext
-from app.model import Status
+from app.engine.actions import ApplyContext
+from app.engine.model import Status
 from screens.main import MainScreen
 from screens.resume import ResumeScreen
 from tests.wizard_support import (SIZE, FIXED_AT, FileStandInStep, Notes, quiet_app, register_file_step,

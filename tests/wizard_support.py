@@ -1,7 +1,7 @@
 """Helpers for the wizard's Pilot and snapshot tests.
 
 Engines are built the way the command line builds them (``app.cli.make_engine``) from a config
-file written with ``app.config.save_config``, so the wizard under test runs on the real core.
+file written with ``app.config.settings.save_config``, so the wizard under test runs on the real core.
 The one stand-in is ``FixedDockerHost``, used where the real engine would put a version string
 on screen that differs between machines.
 """
@@ -11,13 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.actions import EditFile
+from app.engine.actions import EditFile
 from app.assets import read_asset
 from app.cli import make_engine
-from app.config import Config, save_config
-from app.engine import Engine
-from app.host import Host
-from app.model import Applicability, CheckResult, Status
+from app.config.settings import Config, save_config
+from app.engine.runner import Engine
+from app.host.local import Host
+from app.engine.model import Applicability, CheckResult, Status
 from app.steps.base import Step
 from screens.app import HardstepApp
 

@@ -12,16 +12,16 @@ if TYPE_CHECKING:
 
 # Step id -> (module, class), in the order the wizard walks them.
 REGISTRY: dict[str, tuple[str, str]] = {
-    "burmilla": ("app.steps.burmilla", "Burmilla"),
-    "private-network": ("app.steps.private_network", "PrivateNetwork"),
-    "socket-proxy": ("app.steps.socket_proxy", "SocketProxy"),
-    "traefik": ("app.steps.traefik", "Traefik"),
-    "acme": ("app.steps.acme", "Acme"),
-    "coturn-tls": ("app.steps.coturn_tls", "CoturnTls"),
-    "synapse": ("app.steps.synapse", "Synapse"),
-    "sandbox": ("app.steps.sandbox", "Sandbox"),
-    "daemon": ("app.steps.daemon", "Daemon"),
-    "cis": ("app.steps.cis", "CisAudit"),
+    "burmilla": ("app.steps.burmilla.step", "Burmilla"),
+    "private-network": ("app.steps.private_network.step", "PrivateNetwork"),
+    "socket-proxy": ("app.steps.socket_proxy.step", "SocketProxy"),
+    "traefik": ("app.steps.traefik.step", "Traefik"),
+    "acme": ("app.steps.acme.step", "Acme"),
+    "coturn-tls": ("app.steps.coturn_tls.step", "CoturnTls"),
+    "synapse": ("app.steps.synapse.step", "Synapse"),
+    "sandbox": ("app.steps.sandbox.step", "Sandbox"),
+    "daemon": ("app.steps.daemon.step", "Daemon"),
+    "cis": ("app.steps.cis.step", "CisAudit"),
 }
 
 

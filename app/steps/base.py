@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.actions import Action, ApplyContext, RestoreFile, Undo
-from app.model import Applicability, CheckResult
+from app.engine.actions import Action, ApplyContext, RestoreFile, Undo
+from app.engine.model import Applicability, CheckResult
 
 if TYPE_CHECKING:
-    from app.config import Config
-    from app.host import Host
+    from app.config.settings import Config
+    from app.host.local import Host
 
 
 class Step:
@@ -63,7 +63,7 @@ class Step:
 
 def undo_action(record: Undo) -> Action:
     """The action that reverses one undo record written by an applied action."""
-    from app import docker_undo as d
+    from app.containers import undo as d
 
     kind = record["type"]
     if kind == "file":

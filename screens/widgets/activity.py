@@ -10,11 +10,11 @@ from textual.message import Message
 from rich.text import Text
 from textual.widgets import ProgressBar, RichLog, Static
 
-from app.model import Event
+from app.engine.model import Event
 
 
 class StepEvent(Message):
-    """An ``app.model.Event`` posted from a worker thread to the screen that runs the step."""
+    """An ``app.engine.model.Event`` posted from a worker thread to the screen that runs the step."""
 
     def __init__(self, event: Event) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 from screens.widgets.marks import CHECK_MARK, CHECK_TONE
 
 if TYPE_CHECKING:
-    from app.model import CheckResult
+    from app.engine.model import CheckResult
 
 
 def when(at: str) -> str:

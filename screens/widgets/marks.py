@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from app.model import Status
+from app.engine.model import Status
 
 STATUS_MARK: dict[Status, str] = {
     Status.PENDING: "○",

@@ -11,9 +11,9 @@ from textual.message import Message
 from textual.widgets import Checkbox, Static
 
 if TYPE_CHECKING:
-    from app.actions import Action
-    from app.config import Field
-    from app.engine import Plan
+    from app.engine.actions import Action
+    from app.config.settings import Field
+    from app.engine.runner import Plan
 
 
 def notes_content(notes: list[str]) -> Content:

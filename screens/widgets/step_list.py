@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from app.model import Status
+from app.engine.model import Status
 from screens.widgets.marks import status_line
 
 

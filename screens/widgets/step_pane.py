@@ -15,8 +15,8 @@ from screens.widgets.marks import status_content
 from screens.widgets.plan_view import PlanOptions, PlanView
 
 if TYPE_CHECKING:
-    from app.config import Field
-    from app.model import CheckResult, Status
+    from app.config.settings import Field
+    from app.engine.model import CheckResult, Status
     from screens.jobs import PlanResult
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 
-from app.acme_setup import archive
+from app.steps.acme.setup import archive
 
 
 def start_pebble(client, image: str, name: str, network: str) -> tuple[object, str, bytes]:

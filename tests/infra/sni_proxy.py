@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 
-from app.acme_setup import archive
+from app.steps.acme.setup import archive
 
 
 COMMON = """\

@@ -1,0 +1,292 @@
+"""Actions on the Docker engine: images, networks and containers. Their undo is app/docker_undo.py."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.engine import model
+from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.containers.spec import MANAGED_LABEL, STEP_LABEL, Blueprint, ContainerSpec
+from app.errors import ApplyError
+from app.config.validate import split_image
+
+if TYPE_CHECKING:
+    from app.host.local import Host
+
+
+def hardstep_labels(step: str) -> dict[str, str]:
+    return {MANAGED_LABEL: "hardstep", STEP_LABEL: step}
+
+
+@dataclass
+class PullImage(Action):
+    image: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Pull the image {self.image} (not on this host yet)"
+
+    def command(self) -> str:
+        return sh("docker", "pull", self.image)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import APIError
+
+        repo, tag = split_image(self.image)
+        layers: dict[str, tuple[int, int]] = {}
+        try:
+            for event in host.docker.api.pull(repo, tag=tag or None, stream=True, decode=True):
+                if "error" in event:
+                    raise ApplyError(f"pulling {self.image} failed: {event['error']}")
+                detail = event.get("progressDetail") or {}
+                if event.get("id") and detail.get("total"):
+                    layers[event["id"]] = (detail.get("current", 0), detail["total"])
+                done = sum(c for c, _ in layers.values())
+                total = sum(t for _, t in layers.values())
+                ctx.log(f"pull {self.image}: {event.get('status', '')}", done / total if total else None)
+        except APIError as exc:
+            raise ApplyError(f"pulling {self.image} failed: {exc.explanation or exc}; "
+                             "check the image name and the host's registry access") from None
+        ctx.log(f"pulled {self.image}", 1.0)
+        return []
+
+
+@dataclass
+class CreateNetwork(Action):
+    name: str
+    step: str
+    driver: str = "bridge"
+    options: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.summary = f"Create the {self.driver} network {self.name}"
+
+    def command(self) -> str:
+        opts = [f"--opt={k}={v}" for k, v in self.options.items()]
+        return sh("docker", "network", "create", f"--driver={self.driver}", *opts, self.name)
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # No id yet: if hardstep dies after the create, rollback finds the network by name + label.
+        return [{"type": "network", "name": self.name, "id": None}]
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        network = host.docker.networks.create(self.name, driver=self.driver, options=self.options or None,
+                                              labels=hardstep_labels(self.step), check_duplicate=True)
+        ctx.log(f"created network {self.name} ({network.short_id})")
+        return [{"type": "network", "name": self.name, "id": network.id}]
+
+
+@dataclass
+class RunContainer(Action):
+    spec: ContainerSpec
+
+    def __post_init__(self) -> None:
+        self.summary = f"Start the container {self.spec.name} ({self.spec.image}) on {self.spec.network}"
+
+    def command(self) -> str:
+        return self.spec.docker_run()
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        return [{"type": "container", "name": self.spec.name, "id": None}]
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        container = start_checked(host, self.spec, ctx)
+        return [{"type": "container", "name": self.spec.name, "id": container.id}]
+
+
+@dataclass
+class ReplaceContainer(Action):
+    """Recreate a container with new settings; the old one is kept, stopped, for rollback."""
+
+    spec: Blueprint
+    changes: str = ""
+
+    def __post_init__(self) -> None:
+        self.summary = f"Recreate the container {self.spec.name} with the settings below (the old one is kept, stopped)"
+        self._previous = f"{self.spec.name}-hardstep-{model.utcnow():%Y%m%d%H%M%S}"
+
+    def command(self) -> str:
+        return "\n".join([sh("docker", "stop", self.spec.name),
+                          sh("docker", "rename", self.spec.name, self._previous),
+                          self.spec.docker_run()])
+
+    def diff(self) -> str:
+        return self.changes
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # The kept name is fixed now, so a rollback after a kill knows where the old one went.
+        running = host.docker.containers.get(self.spec.name).status == "running"
+        return [{"type": "replaced", "name": self.spec.name, "id": None,
+                 "previous": self._previous, "previous_running": running}]
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        old = host.docker.containers.get(self.spec.name)
+        was_running = old.status == "running"
+        old.rename(self._previous)
+        old.stop(timeout=10)
+        ctx.log(f"stopped {self.spec.name}, kept as {self._previous}")
+        try:
+            container = start_checked(host, self.spec, ctx)
+        except Exception:
+            old.rename(self.spec.name)
+            if was_running:
+                old.start()
+            ctx.log(f"put the old {self.spec.name} back", level="warning")
+            raise
+        return [{"type": "replaced", "name": self.spec.name, "id": container.id,
+                 "previous": self._previous, "previous_running": was_running}]
+
+    def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
+        # The old container came back before its config files did: restart it so it reads them.
+        old = find_container(host, self.spec.name)
+        if old is not None and old.status in ("running", "restarting"):
+            old.restart(timeout=10)
+            ctx.log(f"restarted {self.spec.name} so it reads its restored configuration")
+
+
+@dataclass
+class StartContainer(Action):
+    name: str
+
+    def __post_init__(self) -> None:
+        self.summary = f"Start the stopped container {self.name}"
+
+    def command(self) -> str:
+        return sh("docker", "start", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        host.docker.containers.get(self.name).start()
+        ctx.log(f"started {self.name}")
+        return []
+
+
+@dataclass
+class RestartContainer(Action):
+    """Restart a container so it reads its edited config; optionally wait until it answers."""
+
+    name: str
+    wait_url: str | None = None  # polled from this machine until it answers below 500
+    timeout: int = 120
+    why: str = "so it reads the new configuration"
+
+    def __post_init__(self) -> None:
+        self.summary = f"Restart {self.name} {self.why}" + (
+            f" and wait until {self.wait_url} answers (up to {self.timeout}s)" if self.wait_url else "")
+
+    def command(self) -> str:
+        return sh("docker", "restart", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        container = self.restart(host, ctx)
+        if self.wait_url:
+            wait_for_http(self.wait_url, self.timeout, ctx, container)
+        return []
+
+    def restart(self, host: "Host", ctx: ApplyContext):
+        """Restart the container; returns it with its attributes as they were before the restart."""
+        container = find_container(host, self.name)
+        if container is None:
+            raise ApplyError(f"no container named {self.name} to restart; check the container name in settings")
+        container.restart(timeout=30)
+        ctx.log(f"restarted {self.name}")
+        return container
+
+
+def wait_for_http(url: str, timeout: float, ctx: ApplyContext, container) -> int:
+    """Poll ``url`` until it answers below 500. Fails at once, with the container's own last
+    error line, when the container stops instead; after ``timeout`` otherwise."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        try:
+            # Only "is it up?": the checks, not this wait, judge the certificate.
+            status = httpx.get(url, timeout=3, verify=False).status_code
+            if status < 500:
+                ctx.log(f"{container.name} answers at {url} (HTTP {status})")
+                return status
+            last = f"HTTP {status}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        container.reload()
+        if container.status not in ("running", "restarting"):
+            cause = failure_line(container.logs(tail=40).decode("utf-8", "replace").splitlines())
+            raise ApplyError(f"{container.name} stopped after the restart (status {container.status}"
+                             + (f"; its log says: {cause[:240]}" if cause else "") + ")")
+        time.sleep(1)
+    raise ApplyError(f"{container.name} did not answer at {url} within {timeout:.0f}s ({last})")
+
+
+def failure_line(lines: list[str]) -> str:
+    """The log line of a start-up failure that says why (banners and traceback frames skipped)."""
+    said = [line.strip() for line in lines if re.search(r"[A-Za-z]", line) and not line.strip().startswith("File ")]
+    for index in range(len(said) - 1, -1, -1):
+        if "error" in said[index].lower():
+            follow = said[index + 1] if said[index].endswith(":") and index + 1 < len(said) else ""
+            return f"{said[index]} {follow}".strip()
+    return said[-1] if said else ""
+
+
+def start_checked(host: "Host", spec: Blueprint, ctx: ApplyContext, settle: float = 1.5):
+    """Create and start ``spec``; if it is not running shortly after, remove it and fail."""
+    from docker.errors import APIError
+
+    try:
+        container = spec.create(host)
+    except APIError as exc:
+        raise ApplyError(f"creating {spec.name} failed: {exc.explanation or exc}") from None
+    try:
+        container.start()
+        deadline = time.monotonic() + settle
+        while time.monotonic() < deadline:
+            time.sleep(0.25)
+            container.reload()
+            # A restart policy can bring a crashing container back between two looks: count restarts.
+            if container.status not in ("running", "created") or container.attrs.get("RestartCount"):
+                break
+        if container.status != "running" or container.attrs.get("RestartCount"):
+            logs = container.logs(tail=5).decode("utf-8", "replace").strip()
+            raise ApplyError(f"{spec.name} did not stay up (status {container.status})"
+                             + (f": {logs.splitlines()[-1]}" if logs else ""))
+    except (APIError, ApplyError) as exc:
+        container.remove(force=True)
+        if isinstance(exc, ApplyError):
+            raise
+        raise ApplyError(f"starting {spec.name} failed: {exc.explanation or exc}") from None
+    ctx.log(f"started {spec.name} ({container.short_id})")
+    return container
+
+
+def find_container(host: "Host", name: str):
+    """The container named exactly ``name``, or None (``containers.get`` also matches id prefixes)."""
+    from docker.errors import NotFound
+
+    try:
+        container = host.docker.containers.get(name)
+    except NotFound:
+        return None
+    return container if container.name == name else None
+
+
+def find_network(host: "Host", name: str):
+    """The network named exactly ``name``, or None (the engine's lookup also matches id prefixes)."""
+    from docker.errors import NotFound
+
+    try:
+        network = host.docker.networks.get(name)
+    except NotFound:
+        return None
+    return network if network.name == name else None
+
+
+def image_present(host: "Host", image: str) -> bool:
+    from docker.errors import ImageNotFound
+
+    try:
+        host.docker.images.get(image)
+        return True
+    except ImageNotFound:
+        return False

@@ -1,0 +1,116 @@
+"""Live probes from inside a Docker network: a throw-away container runs ``wget`` and we read
+the HTTP status it saw. This is the check a person would do by hand with curl in a container.
+
+One probe container serves all the requests of a check run (``exec`` takes a fraction of a
+second; a container per request takes seconds). It is locked down like the services it probes
+and always removed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.containers.spec import MANAGED_LABEL, STEP_LABEL
+
+if TYPE_CHECKING:
+    from app.host.local import Host
+
+_STATUS = re.compile(r"HTTP/\d(?:\.\d)? (\d{3})")
+_NOT_FOUND = "executable file not found"
+
+
+@dataclass
+class ProbeResult:
+    status: int | None  # None: no HTTP answer at all
+    output: str
+
+    @property
+    def evidence(self) -> str:
+        return f"HTTP {self.status}" if self.status else (self.output.strip().splitlines() or ["no answer"])[-1]
+
+
+class ProbeImageMissing(Exception):
+    pass
+
+
+class Probe:
+    """``with Probe(host, image, network) as probe: probe.get(url)``."""
+
+    def __init__(self, host: "Host", image: str, network: str, timeout: int = 8):
+        self.host, self.image, self.network, self.timeout = host, image, network, timeout
+        self._container = None
+        self._bounded = True  # "timeout" exists in busybox and alpine; not in every image
+
+    def __enter__(self) -> "Probe":
+        from docker.errors import ImageNotFound
+
+        try:
+            self._container = self.host.docker.containers.create(
+                self.image, ["sleep", "600"], network=self.network,
+                labels={MANAGED_LABEL: "hardstep", STEP_LABEL: "probe"},
+                cap_drop=["ALL"], security_opt=["no-new-privileges"], read_only=True,
+            )
+        except ImageNotFound:
+            raise ProbeImageMissing(f"the probe image {self.image} is not on this host") from None
+        self._container.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._container is not None:
+            self._container.remove(force=True)
+            self._container = None
+
+    def get(self, url: str) -> ProbeResult:
+        return self._wget(["wget", "-S", "-O", "/dev/null", url])
+
+    def post(self, url: str, data: str = "x") -> ProbeResult:
+        """A POST with a small form body: what a person does with ``curl -X POST``."""
+        return self._wget(["wget", "-S", "-O", "/dev/null", "--post-data", data, url])
+
+    def _wget(self, wget: list[str]) -> ProbeResult:
+        # No ``wget -T``: Debian's static busybox 1.35 segfaults on it. ``timeout`` bounds the time.
+        argv = ["timeout", str(self.timeout)] + wget if self._bounded else wget
+        exit_code, output = self._container.exec_run(argv)
+        text = output.decode("utf-8", "replace")
+        if self._bounded and exit_code in (126, 127) and _NOT_FOUND in text:
+            self._bounded = False
+            return self._wget(wget)
+        codes = _STATUS.findall(text)
+        return ProbeResult(int(codes[-1]) if codes else None, text)
+
+    def settled(self, url: str, wait: float = 8) -> ProbeResult:
+        """Like ``get``, retried while nothing answers yet (a service that has just started)."""
+        deadline = time.monotonic() + wait
+        while True:
+            result = self.get(url)
+            if result.status is not None or time.monotonic() > deadline:
+                return result
+            time.sleep(0.5)
+
+
+def proxy_checks(step, host: "Host", config, expectations: list[tuple[str, int]], label: str) -> list:
+    """One check per (path, expected status), asked of the socket proxy from the private network
+    through a single probe container. ``label`` names each check, e.g. ``"GET {path} -> {expected}"``."""
+    docker = config.docker
+    base = f"http://{docker.socket_proxy_container}:2375"
+    names = [label.format(path=path, expected=expected) for path, expected in expectations]
+    try:
+        with Probe(host, docker.probe_image, docker.private_network) as probe:
+            results = [probe.settled(base + path) for path, _ in expectations]
+    except ProbeImageMissing as exc:
+        return [step.check(name, False, f"{exc}; apply the socket-proxy step, which pulls it") for name in names]
+    checks = []
+    for name, (path, expected), result in zip(names, expectations, results):
+        if result.status == expected:
+            detail = f"answered {result.status} from {docker.private_network}"
+        elif result.status is None:
+            detail = f"no HTTP answer from {base}{path} ({result.evidence})"
+        else:
+            detail = f"answered {result.status}, expected {expected}" + (
+                ": the proxy lets this through" if expected == 403 else "")
+        checks.append(step.check(name, result.status == expected, detail, url=base + path,
+                                 status=result.status, expected=expected))
+    return checks

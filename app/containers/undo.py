@@ -1,0 +1,139 @@
+"""The Docker actions that undo what the actions in ``app.containers.actions`` did: rollback's half.
+
+Undo records written before a change (``Action.prepare``) carry no id yet: the process may have
+died before or after the create. Those are resolved by name, and only objects hardstep labelled
+are ever removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.errors import ApplyError
+from app.containers.spec import MANAGED_LABEL
+
+if TYPE_CHECKING:
+    from app.host.local import Host
+
+
+@dataclass
+class RemoveNetwork(Action):
+    name: str
+    id: str | None  # None: recorded before the create (the run was killed), found by name and label
+
+    def __post_init__(self) -> None:
+        self.summary = f"Remove the network {self.name}, which hardstep created"
+
+    def command(self) -> str:
+        return sh("docker", "network", "rm", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            network = _managed(host.docker.networks, self.name, ctx) if self.id is None \
+                else host.docker.networks.get(self.id)
+        except NotFound:
+            network = None
+        if network is None:
+            ctx.log(f"network {self.name} is already gone")
+            return []
+        network.reload()
+        attached = [c.get("Name", "?") for c in (network.attrs.get("Containers") or {}).values()]
+        if attached:
+            raise ApplyError(f"network {self.name} still has {', '.join(sorted(attached))} attached; "
+                             "roll back the steps that use it first")
+        network.remove()
+        ctx.log(f"removed network {self.name}")
+        return []
+
+
+@dataclass
+class RemoveContainer(Action):
+    name: str
+    id: str | None  # None: recorded before the create (the run was killed), found by name and label
+
+    def __post_init__(self) -> None:
+        self.summary = f"Remove the container {self.name}, which hardstep created"
+
+    def command(self) -> str:
+        return sh("docker", "rm", "-f", self.name)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            container = _managed(host.docker.containers, self.name, ctx) if self.id is None \
+                else host.docker.containers.get(self.id)
+            if container is not None:
+                container.remove(force=True)
+                ctx.log(f"removed container {self.name}")
+                return []
+        except NotFound:
+            pass
+        ctx.log(f"container {self.name} is already gone")
+        return []
+
+
+def _managed(collection, name: str, ctx: ApplyContext):
+    """The object named ``name`` if hardstep labelled it; None (and a log line) otherwise."""
+    from docker.errors import NotFound
+
+    try:
+        found = collection.get(name)
+    except NotFound:
+        return None
+    labels = found.attrs.get("Labels") or (found.attrs.get("Config") or {}).get("Labels") or {}
+    if labels.get(MANAGED_LABEL) != "hardstep":
+        ctx.log(f"{name} was not made by hardstep; left alone", level="warning")
+        return None
+    return found
+
+
+@dataclass
+class RestoreContainer(Action):
+    """Undo a ReplaceContainer: remove the new container, put the kept one back under its name."""
+
+    name: str
+    id: str | None  # None: recorded before the replace (the run was killed)
+    previous: str
+    previous_running: bool
+
+    def __post_init__(self) -> None:
+        self.summary = f"Put back the previous {self.name} (kept as {self.previous})"
+
+    def command(self) -> str:
+        lines = [sh("docker", "rm", "-f", self.name), sh("docker", "rename", self.previous, self.name)]
+        return "\n".join(lines + ([sh("docker", "start", self.name)] if self.previous_running else []))
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        from docker.errors import NotFound
+
+        try:
+            previous = host.docker.containers.get(self.previous)
+        except NotFound:
+            if self.id is None:  # killed before the rename: the old container never moved
+                ctx.log(f"{self.name} was never replaced; nothing to put back")
+                return []
+            raise ApplyError(f"the kept container {self.previous} is gone; {self.name} was left as it is") from None
+        if self.id is None:  # whatever holds the name now was started by the interrupted replace
+            _remove_named(host, self.name, ctx)
+        else:
+            RemoveContainer(self.name, self.id).apply(host, ctx)
+        previous.rename(self.name)
+        if self.previous_running:
+            previous.start()
+        ctx.log(f"restored {self.name}")
+        return []
+
+
+def _remove_named(host: "Host", name: str, ctx: ApplyContext) -> None:
+    from docker.errors import NotFound
+
+    try:
+        host.docker.containers.get(name).remove(force=True)
+        ctx.log(f"removed the new {name}")
+    except NotFound:
+        pass

@@ -1,2 +1,0 @@
-"""The Docker daemon: what hardstep wants in daemon.json, what the running engine really does
-(``facts``), and how the engine is restarted (``actions``)."""

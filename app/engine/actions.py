@@ -1,0 +1,151 @@
+"""Actions: one change to the host that can describe itself before it happens and undo itself after.
+
+Each action offers a human sentence (``summary``), the equivalent shell commands (``command``),
+a redacted unified diff for file edits (``diff``), and ``apply``, which returns the undo records
+the engine keeps in the state directory for rollback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.errors import ApplyError
+from app.host.fileops import backup
+from app.engine.model import Event, Reporter, ignore
+from app.redact import redact
+
+if TYPE_CHECKING:
+    from app.host.local import Host
+
+Undo = dict[str, Any]
+
+
+@dataclass
+class ApplyContext:
+    step: str
+    backup_dir: Path
+    report: Reporter = ignore
+
+    def log(self, message: str, fraction: float | None = None, level: str = "info") -> None:
+        self.report(Event(self.step, redact(message), fraction, level))
+
+
+class Action:
+    """Base class. Subclasses set ``summary`` and implement ``apply``."""
+
+    summary: str = ""
+
+    def command(self) -> str:
+        """The shell commands a person would type for the same change (display only)."""
+        return ""
+
+    def diff(self) -> str:
+        return ""
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        raise NotImplementedError
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        """Called just before ``apply``: the undo records rollback needs if the process dies
+        during or right after the change (the engine saves them first). Default: none known."""
+        return []
+
+    def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
+        """Called when this action failed and the step's earlier changes were undone."""
+
+    def describe(self) -> dict[str, str]:
+        return {"summary": self.summary, "command": redact(self.command()), "diff": self.diff()}
+
+
+def sh(*argv: str) -> str:
+    """Quote an argument list for display as one shell command."""
+    return shlex.join(argv)
+
+
+@dataclass
+class EditFile(Action):
+    """Replace a file's text. Refuses when the file changed since the plan was made."""
+
+    path: str
+    before: str | None
+    after: str
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            self.summary = f"{'Edit' if self.before is not None else 'Create'} {self.path}"
+
+    def command(self) -> str:
+        return f"cp -p {shlex.quote(self.path)} {shlex.quote(self.path + '.bak')}  # then edit as in the diff" \
+            if self.before is not None else f"install -m 644 /dev/null {shlex.quote(self.path)}  # then write"
+
+    def diff(self) -> str:
+        return unified_diff(self.path, self.before or "", self.after)
+
+    def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        # The backup is taken now, so the engine can save where it is before the file changes.
+        saved = backup(host.path(self.path), ctx.backup_dir) if host.read_text(self.path) is not None else None
+        self._prepared = self._record(saved)
+        return [self._prepared]
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        current = host.read_text(self.path)
+        if current != self.before:
+            raise ApplyError(f"{self.path} changed since the plan was made; nothing written. Review the plan again.")
+        prepared, self._prepared = getattr(self, "_prepared", None), None
+        if prepared is not None:  # backed up in prepare(): write only
+            host.write_text(self.path, self.after, None)
+            saved = prepared["backup"]
+        else:
+            saved = host.write_text(self.path, self.after, ctx.backup_dir)
+        ctx.log(f"wrote {self.path}" + (f" (backup {saved})" if saved else ""))
+        return [self._record(saved)]
+
+    def _record(self, saved: Path | str | None) -> Undo:
+        return {"type": "file", "path": self.path, "backup": str(saved) if saved else None,
+                "after": _digest(self.after)}
+
+
+@dataclass
+class RestoreFile(Action):
+    """Put a file back from its backup (or remove a file hardstep created)."""
+
+    path: str
+    backup: str | None
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        self.summary = self.summary or (f"Restore {self.path} from {self.backup}" if self.backup
+                                        else f"Remove {self.path}, which hardstep created")
+
+    def command(self) -> str:
+        return sh("cp", "-p", self.backup, self.path) if self.backup else sh("rm", self.path)
+
+    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
+        target = host.path(self.path)
+        if self.backup:
+            data = Path(self.backup).read_bytes()
+            host.write_text(self.path, data.decode("utf-8"), ctx.backup_dir)
+        else:
+            target.unlink(missing_ok=True)
+        ctx.log(self.summary)
+        return []
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    """A unified diff of two texts with secrets redacted on both sides."""
+    lines = difflib.unified_diff(
+        redact(before).splitlines(keepends=True), redact(after).splitlines(keepends=True),
+        fromfile=f"a{path}", tofile=f"b{path}",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,225 @@
+"""The engine: plan, apply, check and roll back steps, keeping state and the audit log.
+
+The command line and the wizard both drive hardstep through this class, so they behave alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from app.engine.actions import Action, ApplyContext
+from app.errors import DockerUnavailable, HardstepError
+from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
+from app.redact import redact
+from app.steps import get_step, step_ids
+
+if TYPE_CHECKING:
+    from app.config.settings import Config
+    from app.host.local import Host
+    from app.engine.state import StateStore
+    from app.steps.base import Step
+
+
+@dataclass
+class Plan:
+    step: str
+    applicable: Applicability
+    actions: list[Action] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings shown with the plan
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions
+
+
+@dataclass
+class Outcome:
+    step: str
+    ok: bool
+    done: list[str] = field(default_factory=list)
+    error: str | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    status: Status = Status.PENDING
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for any failure, secrets redacted; SDK errors carry their engine message."""
+    if isinstance(exc, HardstepError):
+        return redact(str(exc))
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {text[0] if text else 'no details'}")
+
+
+class Engine:
+    def __init__(self, host: "Host", config: "Config", state: "StateStore"):
+        self.host = host
+        self.config = config
+        self.state = state
+        self._steps: dict[str, "Step"] = {}
+
+    # --- steps -----------------------------------------------------------------------------
+    def step(self, step_id: str) -> "Step":
+        if step_id not in self._steps:
+            self._steps[step_id] = get_step(step_id)
+        return self._steps[step_id]
+
+    def steps(self) -> list["Step"]:
+        return [self.step(step_id) for step_id in step_ids()]
+
+    def status(self, step_id: str) -> Status:
+        return self.state.status(step_id) or Status.PENDING
+
+    def applicability(self, step_id: str) -> Applicability:
+        return self.step(step_id).applicable(self.host)
+
+    # --- plan and apply --------------------------------------------------------------------
+    def plan(self, step_id: str) -> Plan:
+        step = self.step(step_id)
+        applicable = step.applicable(self.host)
+        if not applicable.ok:
+            return Plan(step_id, applicable)
+        return Plan(step_id, applicable, step.plan(self.host, self.config), step.notes(self.host, self.config))
+
+    def apply(self, step_id: str, plan: Plan | None = None, report: Reporter = ignore) -> Outcome:
+        step = self.step(step_id)
+        plan = plan or self.plan(step_id)
+        if not plan.applicable.ok:
+            self.state.update_step(step_id, status=Status.NOT_APPLICABLE.value)
+            raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
+        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        outcome = Outcome(step_id, ok=True)
+        self.adopt_in_flight(step_id)  # applying again continues an interrupted run
+        this_run: list[dict] = []
+        for index, action in enumerate(plan.actions):
+            ctx.log(action.summary)
+            try:
+                # Undo information is durable BEFORE the change: prepare() takes the file backup,
+                # and the in-flight record holds its undo records, so a process killed during or
+                # right after the action still leaves rollback all it needs (app/resume.py).
+                pending = action.prepare(self.host, ctx)
+                self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary,
+                                                           "started": now_iso(), "undo": pending})
+                self.state.audit(step_id, action.summary, "started")
+                undo = step.apply(self.host, self.config, [action], ctx)
+            except DockerUnavailable:
+                self.state.audit(step_id, action.summary, "failed", error="Docker engine unreachable")
+                raise
+            except Exception as exc:  # every failure becomes a message, never a traceback
+                outcome.ok, outcome.error = False, describe_error(exc)
+                self.state.audit(step_id, action.summary, "failed", error=outcome.error,
+                                 command=action.command())
+                ctx.log(f"failed: {outcome.error}", level="error")
+                if this_run:
+                    outcome.error += self._undo_run(step, this_run, action, ctx)
+                self.state.update_step(step_id, status=Status.FAILED.value, in_flight=None,
+                                       error=outcome.error)
+                outcome.status = Status.FAILED
+                return outcome
+            this_run += undo
+            self.state.finish_action(step_id, undo)
+            self.state.audit(step_id, action.summary, "ok", command=action.command())
+            outcome.done.append(action.summary)
+        self.state.update_step(step_id, status=Status.APPLIED.value, in_flight=None, error=None)
+        outcome.checks = self.check(step_id, after_apply=True)
+        outcome.status = self.status(step_id)
+        outcome.ok = outcome.status == Status.VERIFIED
+        return outcome
+
+    # --- interrupted runs ------------------------------------------------------------------
+    def in_flight(self, step_id: str) -> dict | None:
+        """The action a killed process was running for this step, or None."""
+        return self.state.step(step_id).get("in_flight") or None
+
+    def adopt_in_flight(self, step_id: str) -> dict | None:
+        """Keep the undo records of an interrupted action (rollback still undoes it), remove the
+        temp file an interrupted atomic write may have left, and stop calling it in flight."""
+        flight = self.state.adopt_in_flight(step_id)
+        if flight:
+            from app.engine.resume import remove_stale_temp_files
+
+            remove_stale_temp_files(self.host, flight.get("undo") or [])
+            self.state.audit(step_id, flight.get("summary", "?"), "interrupted",
+                             started=flight.get("started"))
+        return flight
+
+    # --- checks ----------------------------------------------------------------------------
+    def _undo_run(self, step: "Step", records: list[dict], failed: Action, ctx: ApplyContext) -> str:
+        """A step applies whole or not at all: undo what this run did before ``failed``."""
+        ctx.log("undoing the changes this run made before the failure", level="warning")
+        try:
+            for action in step.rollback(self.host, self.config, records):
+                action.apply(self.host, ctx)
+                self.state.audit(step.id, f"undo after failure: {action.summary}", "ok")
+            failed.after_undo(self.host, ctx)
+        except Exception as exc:
+            self.state.audit(step.id, "undo after failure", "failed", error=describe_error(exc))
+            return f"; undoing the earlier changes also failed ({describe_error(exc)}): run hardstep rollback {step.id}"
+        remaining = [r for r in self.state.undo_records(step.id) if r not in records]
+        self.state.update_step(step.id, undo=remaining)
+        return "; the changes made before it were undone"
+
+    def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
+        step = self.step(step_id)
+        applicable = step.applicable(self.host)
+        if not applicable.ok:
+            results = [step.check("applicable", None, f"not applicable: {applicable.reason}")]
+            self.state.record_checks(step_id, results, Status.NOT_APPLICABLE)
+            return results
+        try:
+            results = step.validate(self.host, self.config)
+        except DockerUnavailable:
+            raise
+        except Exception as exc:
+            results = [step.check("checks ran", False, f"the checks could not run: {describe_error(exc)}")]
+        self.state.record_checks(step_id, results, self._status_after(step_id, results, after_apply))
+        return results
+
+    def check_many(self, ids: list[str] | None = None) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        for step_id in ids or step_ids():
+            results += self.check(step_id)
+        return results
+
+    def _status_after(self, step_id: str, results: list[CheckResult], after_apply: bool) -> Status:
+        if all(r.ok is not False for r in results):
+            return Status.VERIFIED
+        previous = self.status(step_id)
+        if after_apply or previous in (Status.APPLIED, Status.FAILED):
+            return Status.FAILED
+        if previous in (Status.VERIFIED, Status.DRIFTED):
+            return Status.DRIFTED
+        return Status.PENDING
+
+    # --- rollback --------------------------------------------------------------------------
+    def rollback_plan(self, step_id: str) -> list[Action]:
+        """Undo everything recorded, an interrupted action's prepared undo records included."""
+        flight = self.in_flight(step_id) or {}
+        records = self.state.undo_records(step_id)
+        records += [r for r in flight.get("undo") or [] if r not in records]
+        return self.step(step_id).rollback(self.host, self.config, records)
+
+    def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
+        actions = self.rollback_plan(step_id) if actions is None else actions
+        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        outcome = Outcome(step_id, ok=True)
+        for action in actions:
+            ctx.log(action.summary)
+            try:
+                action.apply(self.host, ctx)
+            except DockerUnavailable:
+                raise
+            except Exception as exc:
+                outcome.ok, outcome.error = False, describe_error(exc)
+                self.state.audit(step_id, f"rollback: {action.summary}", "failed", error=outcome.error)
+                ctx.log(f"rollback failed: {outcome.error}", level="error")
+                outcome.status = self.status(step_id)
+                return outcome
+            self.state.audit(step_id, f"rollback: {action.summary}", "ok", command=action.command())
+            outcome.done.append(action.summary)
+        if self.in_flight(step_id):
+            self.adopt_in_flight(step_id)  # its undo was in the actions just applied
+        self.state.update_step(step_id, status=Status.PENDING.value, undo=[], checks=[], error=None)
+        outcome.status = Status.PENDING
+        return outcome

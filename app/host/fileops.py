@@ -1,0 +1,61 @@
+"""Safe file writes: atomic replace with mode and owner kept, and timestamped backups."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from app.engine import model
+
+
+def atomic_write(path: Path, data: str | bytes, default_mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same folder and a rename.
+
+    A reader sees the old file or the new one, never half of one. An existing file's mode and
+    owner carry over to the new one; a new file gets ``default_mode``.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        st = path.stat()
+        mode, owner = st.st_mode & 0o7777, (st.st_uid, st.st_gid)
+    except FileNotFoundError:
+        mode, owner = default_mode, None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".hardstep-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if owner is not None and os.geteuid() == 0:
+            os.chown(tmp, *owner)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def backup(path: Path, backup_dir: Path) -> Path:
+    """Copy ``path`` (contents, mode, times) into ``backup_dir`` under a timestamped name."""
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = model.utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+    target = backup_dir / f"{path.name}.{stamp}"
+    shutil.copy2(path, target)
+    return target

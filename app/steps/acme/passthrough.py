@@ -1,0 +1,160 @@
+"""Proof that Traefik passes TLS for the TURN domain through to the acme container untouched.
+
+Inside the acme container ``openssl s_server`` serves a throw-away self-signed certificate made
+for this check only; from this machine we connect to Traefik's TLS entrypoint with SNI = the TURN
+domain and compare the fingerprint we are shown with the throw-away one. Only a byte-for-byte
+pass-through can show us that certificate: a proxy that terminates TLS shows its own.
+(The reference's ``-nocert -cipher aNULL`` test fails on OpenSSL 3 whatever the route does.)
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.net.tls import TlsError, describe, fetch_certificate, fingerprint, parse_address
+
+if TYPE_CHECKING:
+    from app.config.settings import Config
+    from app.host.local import Host
+
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+SERVE_SECONDS = 30  # s_server's own limit, in case hardstep dies before it stops it
+
+
+@dataclass
+class Verdict:
+    ok: bool | None
+    detail: str
+    evidence: dict
+
+
+def https_address(config: "Config") -> tuple[str, int]:
+    return parse_address(config.traefik.https_address or f"{config.turn.domain}:443", 443)
+
+
+def throwaway_certificate(domain: str) -> tuple[bytes, bytes, bytes]:
+    """(cert PEM, key PEM, cert DER) of a fresh self-signed certificate valid for one day."""
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from app.engine.model import utcnow
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"hardstep passthrough probe {secrets.token_hex(4)}")])
+    now = utcnow()
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem, cert.public_bytes(serialization.Encoding.DER)
+
+
+def check_passthrough(host: "Host", config: "Config") -> Verdict:
+    from app.containers.actions import find_container
+
+    domain, name = config.turn.domain, config.acme.container
+    address = config.traefik.https_address or f"{domain}:443"
+    connect_host, port = https_address(config)
+    evidence = {"address": address, "server_name": domain}
+    if connect_host.lower().rstrip(".").endswith(EXAMPLE_DOMAINS):
+        return Verdict(None, f"skipped: {connect_host} is an example name; set [turn] domain "
+                       "(or [traefik] https_address)", evidence)
+    container = find_container(host, name)
+    if container is None or container.status != "running":
+        return Verdict(None, f"skipped: the acme container {name} is not running", evidence)
+    try:
+        socket.getaddrinfo(connect_host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return Verdict(None, f"skipped: {connect_host} does not resolve from here; "
+                       "set [traefik] https_address to where Traefik's TLS entrypoint answers", evidence)
+    cert_pem, key_pem, der = throwaway_certificate(domain)
+    expected = fingerprint(der)
+    evidence["expected"] = expected
+    with ThrowawayServer(container, cert_pem, key_pem) as server:
+        if not server.listening:
+            busy = "in use" in server.output.lower() or "bind" in server.output.lower()
+            why = ("port 443 is busy inside the container (a renewal may be answering a challenge "
+                   "right now; run the check again)") if busy else f"openssl s_server did not start: {server.last_line}"
+            return Verdict(None if busy else False, f"skipped: {why}" if busy else why, evidence)
+        try:
+            seen = fetch_certificate(connect_host, port, domain)
+        except TlsError as exc:
+            return Verdict(False, f"{exc}: Traefik does not pass {domain} through to {name}", evidence)
+    evidence["seen"] = fingerprint(seen)
+    if evidence["seen"] == expected:
+        return Verdict(True, f"{address} with SNI {domain} showed the throw-away certificate served inside "
+                       f"{name}: TLS passes through untouched", evidence)
+    info = describe(seen)
+    evidence.update(subject=info.subject, issuer=info.issuer)
+    return Verdict(False, f"Traefik terminates TLS for {domain}: {address} showed subject {info.subject!r}, "
+                   f"issuer {info.issuer!r}, not the throw-away certificate served inside {name}", evidence)
+
+
+class ThrowawayServer:
+    """``openssl s_server`` on port 443 of the container, stdin held open by an attached exec
+    (it exits on stdin EOF), bounded by ``timeout`` and always killed on exit."""
+
+    def __init__(self, container, cert_pem: bytes, key_pem: bytes):
+        self.container, self.cert_pem, self.key_pem = container, cert_pem, key_pem
+        self.folder = f"/tmp/hardstep-passthrough-{secrets.token_hex(4)}"
+        self.listening, self.output, self.pid = False, "", ""
+        self._socket = self._exec = None
+
+    @property
+    def last_line(self) -> str:
+        lines = [line for line in self.output.splitlines() if line.strip()]
+        return lines[-1] if lines else "no output"
+
+    def __enter__(self) -> "ThrowawayServer":
+        self._put()
+        api = self.container.client.api
+        # The shell prints its PID, then becomes timeout (or s_server): that PID is what we kill.
+        argv = ["sh", "-c", 'echo "pid $$"; exec timeout "$1" openssl s_server -accept 443 -cert "$2" -key "$3"',
+                "sh", str(SERVE_SECONDS), f"{self.folder}/cert.pem", f"{self.folder}/key.pem"]
+        self._exec = api.exec_create(self.container.id, argv, stdin=True)["Id"]
+        self._socket = api.exec_start(self._exec, socket=True)._sock
+        self._socket.settimeout(0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "ACCEPT" not in self.output:
+            try:
+                data = self._socket.recv(4096)
+            except socket.timeout:
+                continue
+            if not data:
+                break  # s_server exited (bind failure, missing openssl)
+            self.output += data.decode("utf-8", "replace")
+        for line in self.output.splitlines():
+            if "pid " in line:
+                self.pid = line.split("pid ", 1)[1].strip()
+        self.listening = "ACCEPT" in self.output
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.pid.isdigit():
+            self.container.exec_run(["sh", "-c", 'kill "$1" 2>/dev/null', "sh", self.pid])
+        if self._socket is not None:
+            self._socket.close()
+        deadline = time.monotonic() + 5
+        while self._exec and time.monotonic() < deadline:
+            if not self.container.client.api.exec_inspect(self._exec).get("Running"):
+                break
+            time.sleep(0.1)
+        self.container.exec_run(["rm", "-rf", self.folder])
+
+    def _put(self) -> None:
+        from app.steps.acme.setup import archive
+
+        base = self.folder.rsplit("/", 1)[1]
+        self.container.put_archive("/tmp", archive([(base, None, 0o700), (f"{base}/cert.pem", self.cert_pem, 0o600),
+                                                    (f"{base}/key.pem", self.key_pem, 0o600)]))
