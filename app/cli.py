@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, never a traceback
         if os.environ.get("HARDSTEP_DEBUG"):
             raise
-        from app.engine.runner import describe_error
+        from app.errors import describe_error
 
         print(f"hardstep: unexpected error: {describe_error(exc)} (HARDSTEP_DEBUG=1 shows details)",
               file=sys.stderr)

@@ -1,5 +1,7 @@
 """Errors the user can act on. Each carries a one-line message that says what to do next."""
 
+from app.redact import redact
+
 
 class HardstepError(Exception):
     """Base for every error shown to the user as a message, never as a traceback."""
@@ -21,3 +23,12 @@ class UnknownStep(HardstepError):
 
 class ApplyError(HardstepError):
     """An action failed while it was applied; what was done before it stays recorded."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for any failure, secrets redacted; SDK errors carry their engine message."""
+    if isinstance(exc, HardstepError):
+        return redact(str(exc))
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc).strip().splitlines()
+    return redact(f"{type(exc).__name__}: {text[0] if text else 'no details'}")

@@ -54,6 +54,6 @@ class EngineScreen(Screen[ResultType]):
                     severity="error", timeout=10)
 
     def failure_text(self, name: str, error: BaseException | None) -> str:
-        from app.engine.runner import describe_error
+        from app.errors import describe_error
 
         return f"{self.WHAT.get(name, name)} failed: {describe_error(error) if error else 'no details'}."

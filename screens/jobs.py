@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.engine.runner import describe_error
+from app.errors import describe_error
 from app.errors import DockerUnavailable, HardstepError
 from app.engine.model import CheckResult, Reporter, Status
 

@@ -19,7 +19,8 @@ from app.errors import HardstepError
 from app.host.local import Host
 from app.engine.model import Status
 from app.engine.state import StateStore
-from app.steps.coturn_tls.step import CoturnTls, certificate_paths_problem, turn_uris, wanted_conf
+from app.steps.coturn_tls.step import CoturnTls, certificate_paths_problem
+from app.steps.coturn_tls.wanted import turn_uris, wanted_conf
 from app.net.tls import fetch_certificate, pem_certificates
 from tests.infra.certs import write_pair
 from tests.infra.coturn import CONF, DOMAIN, coturn  # noqa: F401  (fixture)

@@ -57,7 +57,7 @@ def test_edit_file_under_root_backs_up_and_restores(tmp_path):
     ctx = ApplyContext("t", tmp_path / "backups")
     (undo,) = edit.apply(host, ctx)
     assert host.read_text(path).startswith("realm=b")
-    RestoreFile(undo["path"], undo["backup"]).apply(host, ctx)
+    RestoreFile(undo.path, undo.backup).apply(host, ctx)
     assert host.read_text(path) == "realm=a\nstatic-auth-secret=hunter2\n"
 
 

@@ -10,6 +10,7 @@ tests/test_snapshots.py). Update with ``--snapshot-update``, then look at the SV
 from __future__ import annotations
 
 from app.engine.actions import ApplyContext
+from app.engine.undo import dump_records
 from tests.wizard_support import (FIXED_AT, SIZE, SNAPSHOT_VALUES, FileStandInStep, quiet_app, settle,
                                   wizard_engine)
 
@@ -27,7 +28,7 @@ def test_resume_dialog(tmp_path, snap_compare, monkeypatch):
     action = engine.plan(FileStandInStep.id).actions[0]
     pending = action.prepare(engine.host, ApplyContext(FileStandInStep.id, engine.state.backup_dir(FileStandInStep.id)))
     engine.state.update_step(FileStandInStep.id, in_flight={"index": 0, "summary": action.summary,
-                                                             "started": FIXED_AT, "undo": pending})
+                                                             "started": FIXED_AT, "undo": dump_records(pending)})
 
     async def run_before(pilot) -> None:
         await settle(pilot)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.actions import FileBackup
+
 from app.config.settings import Config
 from app.editors.yaml_text import YamlEditError, load_plain
 from app.engine.runner import Engine
@@ -135,7 +137,7 @@ def test_an_example_url_is_never_probed_and_apply_writes_nothing(tmp_path):
 
 def test_rollback_restores_the_file_then_restarts(tmp_path):
     engine = file_engine(tmp_path, "a: 1\n")
-    undo = [{"type": "file", "path": CONFIG, "backup": "/backups/homeserver.yaml.1", "after": "x"}]
+    undo = [FileBackup(CONFIG, "/backups/homeserver.yaml.1", "x")]
     actions = engine.step("synapse").rollback(engine.host, engine.config, undo)
     assert [type(a).__name__ for a in actions] == ["RestoreFile", "RestartContainer"]
     assert engine.step("synapse").rollback(engine.host, engine.config, []) == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.steps.traefik.step import engine_breaks_traefik, traefik_version
+from app.shared.traefik import engine_breaks_traefik, traefik_version
 
 
 @pytest.mark.parametrize("image,version", [

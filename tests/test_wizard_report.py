@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from app.engine.actions import ApplyContext
+from app.engine.undo import dump_records
 from app.engine.model import Status
 from screens.main import MainScreen
 from screens.resume import ResumeScreen
@@ -31,7 +32,7 @@ def interrupted_engine(tmp_path, monkeypatch, completed: bool):
     action = engine.plan(FileStandInStep.id).actions[0]
     pending = action.prepare(engine.host, ApplyContext(FileStandInStep.id, engine.state.backup_dir(FileStandInStep.id)))
     engine.state.update_step(FileStandInStep.id, in_flight={"index": 0, "summary": action.summary,
-                                                             "started": FIXED_AT, "undo": pending})
+                                                             "started": FIXED_AT, "undo": dump_records(pending)})
     if completed:
         engine.host.write_text(FileStandInStep.PATH, FileStandInStep.WANTED, None)
     return engine, target

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from app.engine import model
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.containers.spec import MANAGED_LABEL, STEP_LABEL, Blueprint, ContainerSpec
+from app.containers.undo import ContainerCreated, ContainerReplaced, NetworkCreated
 from app.errors import ApplyError
 from app.config.validate import split_image
 
@@ -69,13 +70,13 @@ class CreateNetwork(Action):
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # No id yet: if hardstep dies after the create, rollback finds the network by name + label.
-        return [{"type": "network", "name": self.name, "id": None}]
+        return [NetworkCreated(self.name, None)]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         network = host.docker.networks.create(self.name, driver=self.driver, options=self.options or None,
                                               labels=hardstep_labels(self.step), check_duplicate=True)
         ctx.log(f"created network {self.name} ({network.short_id})")
-        return [{"type": "network", "name": self.name, "id": network.id}]
+        return [NetworkCreated(self.name, network.id)]
 
 
 @dataclass
@@ -89,11 +90,11 @@ class RunContainer(Action):
         return self.spec.docker_run()
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        return [{"type": "container", "name": self.spec.name, "id": None}]
+        return [ContainerCreated(self.spec.name, None)]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = start_checked(host, self.spec, ctx)
-        return [{"type": "container", "name": self.spec.name, "id": container.id}]
+        return [ContainerCreated(self.spec.name, container.id)]
 
 
 @dataclass
@@ -118,8 +119,7 @@ class ReplaceContainer(Action):
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # The kept name is fixed now, so a rollback after a kill knows where the old one went.
         running = host.docker.containers.get(self.spec.name).status == "running"
-        return [{"type": "replaced", "name": self.spec.name, "id": None,
-                 "previous": self._previous, "previous_running": running}]
+        return [ContainerReplaced(self.spec.name, None, self._previous, running)]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         old = host.docker.containers.get(self.spec.name)
@@ -135,8 +135,7 @@ class ReplaceContainer(Action):
                 old.start()
             ctx.log(f"put the old {self.spec.name} back", level="warning")
             raise
-        return [{"type": "replaced", "name": self.spec.name, "id": container.id,
-                 "previous": self._previous, "previous_running": was_running}]
+        return [ContainerReplaced(self.spec.name, container.id, self._previous, was_running)]
 
     def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
         # The old container came back before its config files did: restart it so it reads them.

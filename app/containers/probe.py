@@ -89,28 +89,3 @@ class Probe:
             if result.status is not None or time.monotonic() > deadline:
                 return result
             time.sleep(0.5)
-
-
-def proxy_checks(step, host: "Host", config, expectations: list[tuple[str, int]], label: str) -> list:
-    """One check per (path, expected status), asked of the socket proxy from the private network
-    through a single probe container. ``label`` names each check, e.g. ``"GET {path} -> {expected}"``."""
-    docker = config.docker
-    base = f"http://{docker.socket_proxy_container}:2375"
-    names = [label.format(path=path, expected=expected) for path, expected in expectations]
-    try:
-        with Probe(host, docker.probe_image, docker.private_network) as probe:
-            results = [probe.settled(base + path) for path, _ in expectations]
-    except ProbeImageMissing as exc:
-        return [step.check(name, False, f"{exc}; apply the socket-proxy step, which pulls it") for name in names]
-    checks = []
-    for name, (path, expected), result in zip(names, expectations, results):
-        if result.status == expected:
-            detail = f"answered {result.status} from {docker.private_network}"
-        elif result.status is None:
-            detail = f"no HTTP answer from {base}{path} ({result.evidence})"
-        else:
-            detail = f"answered {result.status}, expected {expected}" + (
-                ": the proxy lets this through" if expected == 403 else "")
-        checks.append(step.check(name, result.status == expected, detail, url=base + path,
-                                 status=result.status, expected=expected))
-    return checks

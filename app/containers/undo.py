@@ -10,12 +10,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.engine.actions import Action, ApplyContext, Undo, sh
-from app.errors import ApplyError
 from app.containers.spec import MANAGED_LABEL
+from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.engine.undo import UndoRecord, record
+from app.errors import ApplyError
 
 if TYPE_CHECKING:
+    from app.config.settings import Config
     from app.host.local import Host
+
+
+@record("network")
+@dataclass(frozen=True)
+class NetworkCreated(UndoRecord):
+    name: str
+    id: str | None  # None: recorded before the create (the run may have died before or after it)
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RemoveNetwork(self.name, self.id)]
+
+
+@record("container")
+@dataclass(frozen=True)
+class ContainerCreated(UndoRecord):
+    name: str
+    id: str | None
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RemoveContainer(self.name, self.id)]
+
+
+@record("replaced")
+@dataclass(frozen=True)
+class ContainerReplaced(UndoRecord):
+    """A container recreated with new settings; the old one is kept, stopped, as ``previous``."""
+
+    name: str
+    id: str | None
+    previous: str
+    previous_running: bool
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RestoreContainer(self.name, self.id, self.previous, self.previous_running)]
 
 
 @dataclass

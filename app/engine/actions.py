@@ -8,20 +8,23 @@ the engine keeps in the state directory for rollback.
 from __future__ import annotations
 
 import difflib
+import glob
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from app.engine.model import Event, Reporter, ignore
+from app.engine.undo import UndoRecord, record
 from app.errors import ApplyError
 from app.host.fileops import backup
-from app.engine.model import Event, Reporter, ignore
 from app.redact import redact
 
 if TYPE_CHECKING:
+    from app.config.settings import Config
     from app.host.local import Host
 
-Undo = dict[str, Any]
+Undo = UndoRecord  # what Action.apply and Action.prepare return: the records rollback needs
 
 
 @dataclass
@@ -99,15 +102,36 @@ class EditFile(Action):
         prepared, self._prepared = getattr(self, "_prepared", None), None
         if prepared is not None:  # backed up in prepare(): write only
             host.write_text(self.path, self.after, None)
-            saved = prepared["backup"]
+            saved = prepared.backup
         else:
             saved = host.write_text(self.path, self.after, ctx.backup_dir)
         ctx.log(f"wrote {self.path}" + (f" (backup {saved})" if saved else ""))
         return [self._record(saved)]
 
-    def _record(self, saved: Path | str | None) -> Undo:
-        return {"type": "file", "path": self.path, "backup": str(saved) if saved else None,
-                "after": _digest(self.after)}
+    def _record(self, saved: Path | str | None) -> "FileBackup":
+        return FileBackup(self.path, str(saved) if saved else None, _digest(self.after))
+
+
+@record("file")
+@dataclass(frozen=True)
+class FileBackup(UndoRecord):
+    """A file hardstep wrote: its backup (None: hardstep created it) and a digest of what it wrote."""
+
+    path: str
+    backup: str | None
+    after: str | None = None
+    restores_file = True
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list["Action"]:
+        return [RestoreFile(self.path, self.backup)]
+
+    def after_interrupt(self, host: "Host") -> None:
+        """An atomic write killed before its rename leaves ``.<name>.*.hardstep-tmp`` beside the
+        file (the file itself is intact): remove those."""
+        target = host.path(self.path)
+        if target.parent.is_dir():
+            for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.hardstep-tmp"):
+                leftover.unlink(missing_ok=True)
 
 
 @dataclass

@@ -16,13 +16,11 @@ prepared undo included). The command line and the wizard both use these function
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine, Plan
-    from app.host.local import Host
 
 
 @dataclass
@@ -64,7 +62,7 @@ def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrup
 def recheck(engine: "Engine", item: Interrupted) -> Interrupted:
     """Make a fresh plan and say whether the interrupted action completed. Never raises for a
     plan that cannot be made: ``completed`` stays None and ``detail`` says why."""
-    from app.engine.runner import describe_error
+    from app.errors import describe_error
     from app.errors import DockerUnavailable
 
     try:
@@ -102,19 +100,3 @@ def settle(engine: "Engine", item: Interrupted) -> bool:
     engine.state.update_step(item.step, status=Status.APPLIED.value, error=None)
     engine.state.audit(item.step, f"resume: {item.summary}", "completed", detail="found complete on re-check")
     return True
-
-
-def remove_stale_temp_files(host: "Host", records: list[dict[str, Any]]) -> list[str]:
-    """An atomic write killed before its rename leaves ``.<name>.*.hardstep-tmp`` next to the
-    file (the file itself is intact): remove those of the interrupted action's files."""
-    removed = []
-    for record in records:
-        if record.get("type") != "file":
-            continue
-        target = host.path(record["path"])
-        if not target.parent.is_dir():
-            continue
-        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.hardstep-tmp"):
-            leftover.unlink(missing_ok=True)
-            removed.append(str(leftover))
-    return removed

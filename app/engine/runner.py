@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext
-from app.errors import DockerUnavailable, HardstepError
 from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
-from app.redact import redact
+from app.engine.undo import UndoRecord, dump_records, load_records
+from app.errors import DockerUnavailable, HardstepError, describe_error
 from app.steps import get_step, step_ids
 
 if TYPE_CHECKING:
@@ -41,15 +41,6 @@ class Outcome:
     error: str | None = None
     checks: list[CheckResult] = field(default_factory=list)
     status: Status = Status.PENDING
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for any failure, secrets redacted; SDK errors carry their engine message."""
-    if isinstance(exc, HardstepError):
-        return redact(str(exc))
-    explanation = getattr(exc, "explanation", None)
-    text = str(explanation or exc).strip().splitlines()
-    return redact(f"{type(exc).__name__}: {text[0] if text else 'no details'}")
 
 
 class Engine:
@@ -91,18 +82,26 @@ class Engine:
         ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
         outcome = Outcome(step_id, ok=True)
         self.adopt_in_flight(step_id)  # applying again continues an interrupted run
-        this_run: list[dict] = []
+        try:
+            step.preflight(self.host, self.config, plan.actions)  # once, before anything is written
+        except HardstepError as exc:
+            outcome.ok, outcome.error, outcome.status = False, describe_error(exc), Status.FAILED
+            self.state.audit(step_id, "preflight", "refused", error=outcome.error)
+            ctx.log(f"refused: {outcome.error}", level="error")
+            self.state.update_step(step_id, status=Status.FAILED.value, error=outcome.error)
+            return outcome
+        this_run: list[UndoRecord] = []
         for index, action in enumerate(plan.actions):
             ctx.log(action.summary)
             try:
                 # Undo information is durable BEFORE the change: prepare() takes the file backup,
                 # and the in-flight record holds its undo records, so a process killed during or
-                # right after the action still leaves rollback all it needs (app/resume.py).
+                # right after the action still leaves rollback all it needs (app/engine/resume.py).
                 pending = action.prepare(self.host, ctx)
                 self.state.update_step(step_id, in_flight={"index": index, "summary": action.summary,
-                                                           "started": now_iso(), "undo": pending})
+                                                           "started": now_iso(), "undo": dump_records(pending)})
                 self.state.audit(step_id, action.summary, "started")
-                undo = step.apply(self.host, self.config, [action], ctx)
+                undo = step.apply(self.host, self.config, action, ctx)
             except DockerUnavailable:
                 self.state.audit(step_id, action.summary, "failed", error="Docker engine unreachable")
                 raise
@@ -118,7 +117,7 @@ class Engine:
                 outcome.status = Status.FAILED
                 return outcome
             this_run += undo
-            self.state.finish_action(step_id, undo)
+            self.state.finish_action(step_id, dump_records(undo))
             self.state.audit(step_id, action.summary, "ok", command=action.command())
             outcome.done.append(action.summary)
         self.state.update_step(step_id, status=Status.APPLIED.value, in_flight=None, error=None)
@@ -137,15 +136,15 @@ class Engine:
         temp file an interrupted atomic write may have left, and stop calling it in flight."""
         flight = self.state.adopt_in_flight(step_id)
         if flight:
-            from app.engine.resume import remove_stale_temp_files
-
-            remove_stale_temp_files(self.host, flight.get("undo") or [])
+            self.step(step_id)  # its module registers the step's undo record types
+            for record in load_records(flight.get("undo")):
+                record.after_interrupt(self.host)
             self.state.audit(step_id, flight.get("summary", "?"), "interrupted",
                              started=flight.get("started"))
         return flight
 
     # --- checks ----------------------------------------------------------------------------
-    def _undo_run(self, step: "Step", records: list[dict], failed: Action, ctx: ApplyContext) -> str:
+    def _undo_run(self, step: "Step", records: list[UndoRecord], failed: Action, ctx: ApplyContext) -> str:
         """A step applies whole or not at all: undo what this run did before ``failed``."""
         ctx.log("undoing the changes this run made before the failure", level="warning")
         try:
@@ -156,8 +155,8 @@ class Engine:
         except Exception as exc:
             self.state.audit(step.id, "undo after failure", "failed", error=describe_error(exc))
             return f"; undoing the earlier changes also failed ({describe_error(exc)}): run hardstep rollback {step.id}"
-        remaining = [r for r in self.state.undo_records(step.id) if r not in records]
-        self.state.update_step(step.id, undo=remaining)
+        remaining = [r for r in self.undo_records(step.id) if r not in records]
+        self.state.update_step(step.id, undo=dump_records(remaining))
         return "; the changes made before it were undone"
 
     def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
@@ -195,10 +194,15 @@ class Engine:
     # --- rollback --------------------------------------------------------------------------
     def rollback_plan(self, step_id: str) -> list[Action]:
         """Undo everything recorded, an interrupted action's prepared undo records included."""
-        flight = self.in_flight(step_id) or {}
-        records = self.state.undo_records(step_id)
-        records += [r for r in flight.get("undo") or [] if r not in records]
-        return self.step(step_id).rollback(self.host, self.config, records)
+        step = self.step(step_id)  # imported first: its module registers its undo record types
+        records = self.undo_records(step_id)
+        records += [r for r in load_records((self.in_flight(step_id) or {}).get("undo")) if r not in records]
+        return step.rollback(self.host, self.config, records)
+
+    def undo_records(self, step_id: str) -> list[UndoRecord]:
+        """The step's recorded changes, typed (state.json keeps them as JSON objects)."""
+        self.step(step_id)
+        return load_records(self.state.undo_records(step_id))
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions

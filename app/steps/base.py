@@ -1,14 +1,16 @@
-"""The contract every step fulfils. One step lives in one file of this package."""
+"""The contract every step fulfils. Each step is a package under ``app/steps/`` whose ``step``
+module holds the step and whose other modules hold the service knowledge only it uses."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.engine.actions import Action, ApplyContext, RestoreFile, Undo
+from app.engine.actions import Action, ApplyContext
 from app.engine.model import Applicability, CheckResult
 
 if TYPE_CHECKING:
     from app.config.settings import Config
+    from app.engine.undo import UndoRecord
     from app.host.local import Host
 
 
@@ -32,16 +34,13 @@ class Step:
         """The actions that would harden this host; empty when it is hardened already."""
         raise NotImplementedError
 
-    def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
-              on_done: Any = None) -> list[Undo]:
-        """Apply the planned actions in order. ``on_done(action, undo)`` runs after each one."""
-        records: list[Undo] = []
-        for action in actions:
-            undo = action.apply(host, ctx)
-            records += undo
-            if on_done:
-                on_done(action, undo)
-        return records
+    def preflight(self, host: "Host", config: "Config", actions: list[Action]) -> None:
+        """Refuse a plan before its first action runs (raise ApplyError saying what to fix):
+        the guards that must hold for the whole run, checked once, while nothing is written."""
+
+    def apply(self, host: "Host", config: "Config", action: Action, ctx: ApplyContext) -> list["UndoRecord"]:
+        """Apply one planned action; a step may wrap this to explain a failure in its terms."""
+        return action.apply(host, ctx)
 
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
         raise NotImplementedError
@@ -50,28 +49,11 @@ class Step:
         """Warnings to show with the plan (for example a known incompatibility)."""
         return []
 
-    def rollback(self, host: "Host", config: "Config", undo: list[Undo]) -> list[Action]:
-        """The actions that undo ``undo`` records, newest first; files before containers, so a
+    def rollback(self, host: "Host", config: "Config", undo: list["UndoRecord"]) -> list[Action]:
+        """The actions that undo ``undo``, newest first; files before everything else, so a
         container that comes back starts with its old configuration."""
-        ordered = [r for r in reversed(undo) if r["type"] == "file"] + \
-                  [r for r in reversed(undo) if r["type"] != "file"]
-        return [undo_action(record) for record in ordered]
+        ordered = [r for r in reversed(undo) if r.restores_file] + [r for r in reversed(undo) if not r.restores_file]
+        return [action for record in ordered for action in record.reverse(host, config, undo)]
 
     def check(self, name: str, ok: bool | None, detail: str, **evidence: Any) -> CheckResult:
         return CheckResult(self.id, name, ok, detail, evidence)
-
-
-def undo_action(record: Undo) -> Action:
-    """The action that reverses one undo record written by an applied action."""
-    from app.containers import undo as d
-
-    kind = record["type"]
-    if kind == "file":
-        return RestoreFile(record["path"], record.get("backup"))
-    if kind == "network":
-        return d.RemoveNetwork(record["name"], record["id"])
-    if kind == "container":
-        return d.RemoveContainer(record["name"], record["id"])
-    if kind == "replaced":
-        return d.RestoreContainer(record["name"], record["id"], record["previous"], record["previous_running"])
-    raise ValueError(f"unknown undo record {kind!r}")

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from app.steps.acme import setup as inside
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.containers.spec import ContainerSpec, render_settings_diff, settings_diff, settings_of
+from app.containers.undo import NetworkCreated
 from app.containers.actions import (CreateNetwork, PullImage, ReplaceContainer, RunContainer, StartContainer,
                                  find_container, find_network, hardstep_labels, image_present)
 from app.errors import HardstepError
 from app.engine.model import CheckResult
 from app.containers.probe import Probe, ProbeImageMissing
 from app.steps.base import Step
-from app.steps.socket_proxy.step import SocketProxy, proxy_spec
+from app.shared.socket_proxy import proxy_changes, proxy_spec
 from app.config.validate import is_hostname
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class CreateInternalNetwork(CreateNetwork):
         network = host.docker.networks.create(self.name, driver="bridge", internal=True, check_duplicate=True,
                                               labels=hardstep_labels(self.step))
         ctx.log(f"created internal network {self.name} ({network.short_id})")
-        return [{"type": "network", "name": self.name, "id": network.id}]
+        return [NetworkCreated(self.name, network.id)]
 
 
 def router_name(config: "Config") -> str:
@@ -159,7 +160,7 @@ class Acme(Step):
             [acme.image, docker.socket_proxy_image, docker.probe_image]) if not image_present(host, image)]
         if find_network(host, acme.network) is None:
             actions.append(CreateInternalNetwork(acme.network, self.id))
-        actions += _container_actions(host, narrow, SocketProxy().changes)
+        actions += _container_actions(host, narrow, proxy_changes)
         container_actions = _container_actions(
             host, spec, lambda attrs, wanted: settings_diff(current_settings(attrs), wanted.settings()))
         actions += container_actions
@@ -241,7 +242,7 @@ class Acme(Step):
             results.append(self.check("narrow proxy running", False, f"{acme.proxy_container} is "
                                       + ("missing" if proxy is None else proxy.status)))
         else:
-            changes = SocketProxy().changes(proxy.attrs, self.narrow_spec(host, config))
+            changes = proxy_changes(proxy.attrs, self.narrow_spec(host, config))
             results.append(self.check("narrow proxy settings", not changes, "; ".join(
                 f"{k}: {old}, wanted {new}" for k, old, new in changes) or "POST=1 ALLOW_RESTARTS=1 CONTAINERS=0, "
                 f"only on {acme.network}, socket read-only", changes=changes))

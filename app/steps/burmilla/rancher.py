@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from app.engine.actions import Action, ApplyContext, Undo, sh
-from app.errors import ApplyError, HardstepError
 from app.engine.model import now_iso
+from app.engine.undo import UndoRecord, record
+from app.errors import ApplyError, HardstepError
 
 if TYPE_CHECKING:
+    from app.config.settings import Config
     from app.host.local import Host
 
 RANCHER, BURMILLA = "RancherOS", "BurmillaOS"
@@ -146,6 +148,49 @@ def read_marker(host: "Host") -> dict[str, Any] | None:
 
 
 # --- actions -------------------------------------------------------------------------------
+@record("ros-config")
+@dataclass(frozen=True)
+class RosSetting(UndoRecord):
+    """A ``ros config`` key hardstep set, with its previous value."""
+
+    key: str
+    previous: str
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RosCommand(("config", "set", self.key, self.previous),
+                           f"Set {self.key} back to {self.previous or 'empty'}")]
+
+
+@record("ros-console")
+@dataclass(frozen=True)
+class RosConsole(UndoRecord):
+    previous: str
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RosCommand(("console", "switch", "-f", self.previous), f"Switch the console back to {self.previous}")]
+
+
+@record("os-upgrade")
+@dataclass(frozen=True)
+class OsUpgraded(UndoRecord):
+    """Where the host came from before ``ros os upgrade`` (the marker file holds the same)."""
+
+    details: dict[str, Any]
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        info = detect_os(host)
+        if (info.name, info.version) == (self.details.get("from_name"), self.details.get("from_version")):
+            return []  # the upgrade never took effect: nothing to keep or explain
+        return [KeepUpgrade(self.details)]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.kind, **self.details}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "OsUpgraded":
+        return cls({k: v for k, v in data.items() if k != "type"})
+
+
 @dataclass
 class RosCommand(Action):
     """One ``ros`` command; ``undo`` is the record that puts the previous value back."""
@@ -193,11 +238,11 @@ class UpgradeOS(Action):
                         "target": self.target, "image": target_image(self.target), "channel": self.channel,
                         "started": now_iso()}
         host.write_text(MARKER, json.dumps(self._record, indent=2) + "\n", ctx.backup_dir)
-        return [{"type": "os-upgrade", **self._record}]
+        return [OsUpgraded(dict(self._record))]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         undo = self.prepare(host, ctx) if getattr(self, "_record", None) is None else \
-            [{"type": "os-upgrade", **self._record}]
+            [OsUpgraded(dict(self._record))]
         self._record = None
         ctx.log("the host reboots when the upgrade is installed, and this session ends. After it is "
                 "back: reconnect and run hardstep again; it shows what happened and checks the result "

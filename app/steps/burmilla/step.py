@@ -9,9 +9,12 @@ from app.steps.burmilla import rancher
 from app.engine.actions import Action
 from app.errors import HardstepError
 from app.engine.model import Applicability, CheckResult
-from app.steps.burmilla.rancher import OsInfo, RosCommand, UpgradeOS
-from app.steps.base import Step, undo_action
+from app.engine.undo import UndoRecord
+from app.steps.burmilla.rancher import OsInfo, OsUpgraded, RosCommand, RosConsole, RosSetting, UpgradeOS
+from app.steps.base import Step
 from app.config.validate import is_url
+from app.containers.actions import find_container
+from app.shared.traefik import FIRST_FIXED, compatibility_check, traefik_checks, traefik_version
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -54,15 +57,14 @@ class Burmilla(Step):
                 ("console", "switch", "-f", "default"),
                 f"Switch the console from {console or 'an unknown one'} to default (this logs you out when "
                 "you are on that console: reconnect and run hardstep again)",
-                {"type": "ros-console", "previous": console} if console else None))
+                RosConsole(console) if console else None))
         url = rancher.upgrade_url(host)
         if url != channel:
             previous = url if url == "" or is_url(url) else None
             actions.append(RosCommand(
                 ("config", "set", rancher.UPGRADE_KEY, channel),
                 f"Point {rancher.UPGRADE_KEY} at the BurmillaOS release channel (was {url or 'unset'})",
-                {"type": "ros-config", "key": rancher.UPGRADE_KEY, "previous": previous}
-                if previous is not None else None))
+                RosSetting(rancher.UPGRADE_KEY, previous) if previous is not None else None))
         actions.append(UpgradeOS(info, target, channel))
         return actions
 
@@ -82,7 +84,6 @@ class Burmilla(Step):
 
     def _traefik_flag(self, host: "Host", config: "Config") -> str:
         """Before a 2.x upgrade: will the configured Traefik still reach Docker afterwards?"""
-        from app.steps.traefik.step import FIRST_FIXED, traefik_version
 
         name = config.traefik.container
         try:
@@ -169,48 +170,25 @@ class Burmilla(Step):
     def _traefik_checks(self, host: "Host", config: "Config") -> list[CheckResult]:
         """The traefik step's own checks once it was applied (its file points at the proxy),
         else whether this engine still suits the Traefik image: what an OS upgrade can break."""
-        from app.steps.traefik.step import Traefik, engine_breaks_traefik, traefik_version
-
         name = config.traefik.container
         container = find_container(host, name)
         if container is None:
             return [self.check("Traefik's provider works", None, f"skipped: no container named {name}")]
-        theirs = Traefik().validate(host, config)
+        theirs = traefik_checks(self, host, config)
         if theirs and theirs[0].ok:
             return [CheckResult(self.id, f"traefik: {r.check}", r.ok, r.detail, r.evidence) for r in theirs]
-        image, engine = container.attrs["Config"]["Image"], host.docker_version()
-        broken = engine_breaks_traefik(engine, image)
-        results = [self.check("Traefik is running", container.status == "running",
-                              f"{name} is {container.status}", status=container.status)]
-        if broken:
-            return results + [self.check("Traefik works with this engine", False, broken, image=image, engine=engine)]
-        if traefik_version(image) is None:
-            return results + [self.check("Traefik works with this engine", None,
-                                         f"skipped: {image} names no version to compare", image=image)]
-        return results + [self.check("Traefik works with this engine", True, f"{image} works with Docker {engine}",
-                                     image=image, engine=engine)]
+        compatible = compatibility_check(self, host, container.attrs["Config"]["Image"])
+        return [self.check("Traefik is running", container.status == "running", f"{name} is {container.status}",
+                           status=container.status),
+                CheckResult(self.id, "Traefik works with this engine", compatible.ok, compatible.detail,
+                            compatible.evidence)]
 
     # --- rollback --------------------------------------------------------------------------
-    def rollback(self, host: "Host", config: "Config", undo: list[dict]) -> list[Action]:
-        """The channel and the console go back; the OS upgrade cannot, and the plan says so."""
-        actions: list[Action] = []
-        upgrade = next((r for r in undo if r["type"] == "os-upgrade"), None) or rancher.read_marker(host)
-        info = rancher.detect_os(host)
-        if upgrade and (info.name, info.version) != (upgrade.get("from_name"), upgrade.get("from_version")):
-            actions.append(rancher.KeepUpgrade(upgrade))
-        for record in reversed(undo):
-            if record["type"] == "ros-config":
-                actions.append(RosCommand(("config", "set", record["key"], record["previous"]),
-                                          f"Set {record['key']} back to {record['previous'] or 'empty'}"))
-            elif record["type"] == "ros-console":
-                actions.append(RosCommand(("console", "switch", "-f", record["previous"]),
-                                          f"Switch the console back to {record['previous']}"))
-            elif record["type"] != "os-upgrade":
-                actions.append(undo_action(record))
+    def rollback(self, host: "Host", config: "Config", undo: list[UndoRecord]) -> list[Action]:
+        """The channel and the console go back; the OS upgrade cannot, and the plan says so (from
+        the marker file too, when the state folder lost the upgrade's record)."""
+        actions = super().rollback(host, config, undo)
+        marker = rancher.read_marker(host)
+        if marker and not any(isinstance(r, OsUpgraded) for r in undo):
+            actions = OsUpgraded(marker).reverse(host, config, undo) + actions
         return actions
-
-
-def find_container(host: "Host", name: str):
-    from app.containers.actions import find_container as find
-
-    return find(host, name)

@@ -40,7 +40,7 @@ class TurnChecks:
     def config_checks(self, host: "Host", config: "Config") -> list[CheckResult]:
         from app.editors.turnserver import holds, values
         from app.editors.yaml_text import load_plain
-        from app.steps.coturn_tls.step import turn_uris, wanted_conf, plain_port
+        from app.steps.coturn_tls.wanted import plain_port, turn_uris, wanted_conf
 
         results = []
         conf = host.read_text(config.turn.config)

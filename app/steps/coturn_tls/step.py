@@ -10,33 +10,24 @@ on UDP, and the certificate and key files themselves (``app.steps.coturn_tls.che
 from __future__ import annotations
 
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from app.engine.actions import Action, ApplyContext, EditFile, Undo
+from app.engine.actions import Action, EditFile, FileBackup
+from app.engine.undo import UndoRecord
 from app.steps.coturn_tls.coturn import RestartChecked, SignalContainer, detect_version, shown, stale_options, tls_options
 from app.containers.actions import ReplaceContainer, find_container
-from app.errors import ApplyError, HardstepError
+from app.errors import HardstepError
 from app.engine.model import CheckResult
 from app.steps.base import Step
 from app.steps.coturn_tls.checks import TurnChecks
+from app.steps.coturn_tls.wanted import plain_port, turn_uris, wanted_conf
+from app.containers.undo import ContainerReplaced
+from app.shared.synapse import refuse_example_url, restart_synapse
 
 if TYPE_CHECKING:
     from app.config.settings import Config
     from app.host.local import Host
 
-# Private and special-purpose ranges from Synapse's TURN howto: no relaying into the LAN.
-PRIVATE_PEERS = [
-    "0.0.0.0-0.255.255.255", "10.0.0.0-10.255.255.255", "100.64.0.0-100.127.255.255",
-    "127.0.0.0-127.255.255.255", "169.254.0.0-169.254.255.255", "172.16.0.0-172.31.255.255",
-    "192.0.0.0-192.0.0.255", "192.0.2.0-192.0.2.255", "192.88.99.0-192.88.99.255",
-    "192.168.0.0-192.168.255.255", "198.18.0.0-198.19.255.255", "198.51.100.0-198.51.100.255",
-    "203.0.113.0-203.0.113.255", "240.0.0.0-255.255.255.255", "::1", "64:ff9b::-64:ff9b::ffff:ffff",
-    "::ffff:0.0.0.0-::ffff:255.255.255.255", "fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-    "fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-]
-# Plan item ([turn] setting) -> the turnserver.conf flag it writes.
-FLAG_OPTIONS = {"no_tcp_relay": "no-tcp-relay", "no_multicast_peers": "no-multicast-peers", "no_cli": "no-cli"}
-TURNS_DEFAULT_PORT, TURN_DEFAULT_PORT = 5349, 3478
 FIREWALL_NOTE = {
     False: "turns: only: every client talks TLS to the TURN server, which strict firewalls that let only "
            "TLS out pass (when they allow the port); a client that cannot do TURNS gets no relay",
@@ -56,27 +47,6 @@ def certificate_paths_problem(config: "Config") -> str | None:
                     f"in {folder} (such as {folder / ('fullchain.pem' if key == 'cert' else 'privkey.pem')}), "
                     "or change [turn] certs_dir")
     return None
-
-
-def turn_uris(config: "Config", listening_port: int = TURN_DEFAULT_PORT) -> list[str]:
-    domain, port = config.turn.domain, config.turn.tls_port
-    secure = f"turns:{domain}" + (f":{port}" if port != TURNS_DEFAULT_PORT else "")
-    plain = f"turn:{domain}" + (f":{listening_port}" if listening_port != TURN_DEFAULT_PORT else "")
-    uris = [f"{secure}?transport=tcp"] + ([f"{secure}?transport=udp"] if config.turn.dtls else [])
-    if config.turn.keep_plain_uris:
-        uris += [f"{plain}?transport=udp", f"{plain}?transport=tcp"]
-    return uris
-
-
-def wanted_conf(config: "Config", flags: dict[str, bool]) -> dict[str, Any]:
-    wanted: dict[str, Any] = {"cert": config.turn.cert, "pkey": config.turn.key,
-                              "tls-listening-port": str(config.turn.tls_port), **flags}
-    for option, flag in FLAG_OPTIONS.items():
-        if config.value("turn", option):
-            wanted[flag] = True
-    if config.turn.deny_private_peers:
-        wanted["denied-peer-ip"] = list(PRIVATE_PEERS)
-    return wanted
 
 
 def mounted_at_same_path(container, path: str, host: "Host") -> bool:
@@ -129,11 +99,9 @@ class CoturnTls(Step, TurnChecks):
         uris = turn_uris(config, plain_port(new_conf))
         new_hs = yaml_text.set_keys(homeserver, {"turn_uris": uris}, hs_path)
         if new_hs != homeserver:
-            from app.steps.synapse.step import Synapse
-
             actions += [EditFile(hs_path, homeserver, new_hs, summary=f"Set turn_uris: [{', '.join(uris)}] in "
                                  f"{hs_path} ({FIREWALL_NOTE[config.turn.keep_plain_uris]})"),
-                        Synapse().restart(config, "so it hands clients the new TURN URIs")]
+                        restart_synapse(config, "so it hands clients the new TURN URIs")]
         if not actions and self.serves_stale_certificate(host, config):
             actions.append(SignalContainer(config.turn.container))
         return actions
@@ -164,26 +132,17 @@ class CoturnTls(Step, TurnChecks):
                                           " a file bind mount keeps showing the old file to a running container)\n")
         return RestartChecked(config.turn.container, why="so it reads the new turnserver.conf")
 
-    def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
-              on_done: Any = None) -> list[Undo]:
-        from app.steps.synapse.step import _example_url
+    def preflight(self, host: "Host", config: "Config", actions: list[Action]) -> None:
+        refuse_example_url(config, actions)
 
-        if _example_url(config.synapse.url) and any(getattr(a, "path", None) == config.synapse.config for a in actions):
-            raise ApplyError(f"[synapse] url is {config.synapse.url}, an example address: set it to your "
-                             "homeserver's URL first (hardstep waits there for Synapse after the restart); "
-                             "nothing was written")
-        return super().apply(host, config, actions, ctx, on_done)
-
-    def rollback(self, host: "Host", config: "Config", undo: list[Undo]) -> list[Action]:
+    def rollback(self, host: "Host", config: "Config", undo: list[UndoRecord]) -> list[Action]:
         actions = super().rollback(host, config, undo)
-        paths = {r["path"] for r in undo if r["type"] == "file"}
-        replaced = any(r["type"] == "replaced" and r["name"] == config.turn.container for r in undo)
+        paths = {r.path for r in undo if isinstance(r, FileBackup)}
+        replaced = any(isinstance(r, ContainerReplaced) and r.name == config.turn.container for r in undo)
         if config.turn.config in paths and not replaced:  # a put-back twin reads the old file already
             actions.append(RestartChecked(config.turn.container, why="so it reads the restored turnserver.conf"))
         if config.synapse.config in paths:
-            from app.steps.synapse.step import Synapse
-
-            actions.append(Synapse().restart(config, "so it reads the restored homeserver.yaml"))
+            actions.append(restart_synapse(config, "so it reads the restored homeserver.yaml"))
         return actions
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
@@ -211,10 +170,3 @@ class CoturnTls(Step, TurnChecks):
 
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
         return self.config_checks(host, config) + self.file_checks(host, config) + self.live_checks(host, config)
-
-
-def plain_port(conf: str) -> int:
-    from app.editors.turnserver import values
-
-    ports = [v for v in values(conf).get("listening-port", []) if v and v.isdigit()]
-    return int(ports[-1]) if ports else TURN_DEFAULT_PORT

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.engine.actions import Action, ApplyContext, Undo, sh
-from app.errors import ApplyError
+from app.engine.actions import Action, ApplyContext, FileBackup, Undo, sh
+from app.engine.undo import UndoRecord, record
+from app.errors import ApplyError, HardstepError
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -113,7 +114,7 @@ class RestartEngine(Action):
             [n for n in before if n not in after and n not in revived]
         ctx.log(f"the engine answers again after {waited:.0f}s; running again: {', '.join(back) or 'none'}"
                 + (f"; NOT running: {', '.join(down)}" if down else ""), level="warning" if down else "info")
-        return [{"type": "engine-restart", "argv": list(self.argv), "timeout": self.timeout}]
+        return [EngineRestarted(list(self.argv), self.timeout)]
 
     def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
         # The restart failed and daemon.json was put back: start the engine on its old configuration.
@@ -121,6 +122,35 @@ class RestartEngine(Action):
             RestartEngine(self.argv, self.timeout).apply(host, ctx)
         except ApplyError as exc:
             ctx.log(f"restarting the engine on its restored configuration failed too: {exc}", level="error")
+
+
+@record("engine-restart")
+@dataclass(frozen=True)
+class EngineRestarted(UndoRecord):
+    """The engine was restarted to read daemon.json; rollback restarts it once more, after the
+    files are back, so it reads them."""
+
+    argv: list[str]
+    timeout: int
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        restarts = [r for r in records if isinstance(r, EngineRestarted)]
+        if restarts and restarts[-1] is not self:
+            return []  # one restart reads every restored file: the newest record's
+        from app.editors.json_text import parse
+        from app.shared.engine_facts import gather
+
+        live = bool(gather(host).info.get("LiveRestoreEnabled"))
+        before = host.read_text(config.docker.daemon_config)
+        for other in records:  # live-restore after the rollback: as the backup has it
+            if isinstance(other, FileBackup) and other.path == config.docker.daemon_config:
+                before = Path(other.backup).read_text(encoding="utf-8") if other.backup else None
+        try:
+            document = parse(before or "")
+        except HardstepError:
+            document = {}
+        stops = what_stops(host, live, bool(document.get("live-restore")))
+        return [RestartEngine(self.argv, self.timeout, f"back to the previous configuration; {stops}")]
 
 
 def _policy(container) -> str | None:

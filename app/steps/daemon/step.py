@@ -16,11 +16,10 @@ from app.shared.engine_facts import ICC, EngineFacts, dockerd_flags, flag_keys, 
 from app.editors.json_text import parse, set_keys
 from app.errors import HardstepError
 from app.engine.model import CheckResult
-from app.sandbox import seccomp
-from app.steps.base import Step, undo_action
+from app.shared import seccomp
+from app.steps.base import Step
 
 if TYPE_CHECKING:
-    from app.engine.actions import Undo
     from app.config.settings import Config
     from app.host.local import Host
 
@@ -190,22 +189,3 @@ class Daemon(Step):
         return self.check("log rotation", ok, f"a fresh container logs with {log_config.get('Type')} "
                           f"{', '.join(f'{k}={v}' for k, v in options.items()) or 'without rotation'}",
                           log_config=options)
-
-    def rollback(self, host: "Host", config: "Config", undo: list["Undo"]) -> list[Action]:
-        """Files back first, then one restart so the engine reads them."""
-        actions = [undo_action(r) for r in reversed(undo) if r["type"] == "file"]
-        restarts = [r for r in undo if r["type"] == "engine-restart"]
-        if restarts:
-            live = bool(gather(host).info.get("LiveRestoreEnabled"))
-            before, document = host.read_text(config.docker.daemon_config), {}
-            for record in undo:  # live-restore after the rollback: as the backup has it
-                if record["type"] == "file" and record["path"] == config.docker.daemon_config:
-                    before = open(record["backup"]).read() if record.get("backup") else None
-            try:
-                document = parse(before or "")
-            except HardstepError:
-                pass
-            stops = what_stops(host, live, bool(document.get("live-restore")))
-            actions.append(RestartEngine(restarts[-1]["argv"], restarts[-1]["timeout"],
-                                         f"back to the previous configuration; {stops}"))
-        return actions

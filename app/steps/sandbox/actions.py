@@ -5,12 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.engine.actions import Action, ApplyContext, Undo, sh
-from app.errors import ApplyError
 from app.config.units import format_size
+from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.engine.undo import UndoRecord, record
+from app.errors import ApplyError
 
 if TYPE_CHECKING:
+    from app.config.settings import Config
     from app.host.local import Host
+
+
+@record("limits")
+@dataclass(frozen=True)
+class LimitsChanged(UndoRecord):
+    """Limits changed in place on a running container, with the values it had before."""
+
+    name: str
+    id: str
+    previous: dict[str, int]
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [RestoreLimits(self.name, self.id, self.previous)]
+
+
+@record("apparmor")
+@dataclass(frozen=True)
+class ProfileLoaded(UndoRecord):
+    profile: str
+
+    def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
+        return [UnloadAppArmorProfile(self.profile)]
 
 
 def update_resources(host: "Host", container_id: str, body: dict[str, int]) -> None:
@@ -56,7 +80,7 @@ class UpdateLimits(Action):
         previous = {k: (container.attrs["HostConfig"].get(k) or 0) for k in self.limits}
         update_resources(host, container.id, self.limits)
         ctx.log(f"limited {self.name}: {' '.join(limit_flags(self.limits))}")
-        return [{"type": "limits", "name": self.name, "id": container.id, "previous": previous}]
+        return [LimitsChanged(self.name, container.id, previous)]
 
 
 @dataclass
@@ -121,7 +145,7 @@ class LoadAppArmorProfile(Action):
         if done.returncode != 0:
             raise ApplyError(f"apparmor_parser refused {self.path}: {(done.stderr or done.stdout).strip()[-300:]}")
         ctx.log(f"loaded AppArmor profile {self.profile}")
-        return [{"type": "apparmor", "profile": self.profile}]
+        return [ProfileLoaded(self.profile)]
 
 
 @dataclass

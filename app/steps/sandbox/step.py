@@ -15,15 +15,14 @@ from app.containers.spec import render_settings_diff, settings_diff
 from app.containers.actions import CreateNetwork, ReplaceContainer, find_container, find_network
 from app.errors import HardstepError
 from app.engine.model import CheckResult
-from app.sandbox import apparmor
-from app.steps.sandbox.actions import LoadAppArmorProfile, RestoreLimits, UnloadAppArmorProfile, UpdateLimits
+from app.shared import apparmor
+from app.steps.sandbox.actions import LoadAppArmorProfile, UpdateLimits
 from app.steps.sandbox.checks import container_checks
 from app.steps.sandbox.profile import (LIVE_FIELDS, LIVE_KEYS, Sandbox as Box, name_of, overrides, role_of, run_flags,
                                  sandbox_for, view)
-from app.steps.base import Step, undo_action
+from app.steps.base import Step
 
 if TYPE_CHECKING:
-    from app.engine.actions import Undo
     from app.config.settings import Config
     from app.host.local import Host
 
@@ -167,16 +166,3 @@ class Sandbox(Step):
         icc = (network.attrs.get("Options") or {}).get(ICC) if network else None
         return self.check(f"{name}: inter-container traffic off", icc == "false",
                           "no such network" if network is None else f"{ICC}={icc or 'unset (true)'}", network=name)
-
-    def rollback(self, host: "Host", config: "Config", undo: list["Undo"]) -> list[Action]:
-        ordered = [r for r in reversed(undo) if r["type"] == "file"] + \
-                  [r for r in reversed(undo) if r["type"] != "file"]
-        actions: list[Action] = []
-        for record in ordered:
-            if record["type"] == "limits":
-                actions.append(RestoreLimits(record["name"], record["id"], record["previous"]))
-            elif record["type"] == "apparmor":
-                actions.append(UnloadAppArmorProfile(record["profile"]))
-            else:
-                actions.append(undo_action(record))
-        return actions

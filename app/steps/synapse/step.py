@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from app.engine.actions import Action, ApplyContext, EditFile, Undo
+from app.engine.actions import Action, ApplyContext, EditFile, FileBackup
+from app.engine.undo import UndoRecord
 from app.containers.actions import RestartContainer
+from app.shared.synapse import is_example_url, refuse_example_url, restart_synapse
 from app.errors import ApplyError, HardstepError
 from app.engine.model import CheckResult
 from app.steps.base import Step
@@ -35,8 +36,6 @@ OPTION_KEYS = {"disable_registration": "enable_registration",
 # What Synapse assumes when a key is not in the file (FACTS: public-room defaults since 1.7.0).
 DEFAULTS = {"allow_public_rooms_without_auth": False, "allow_public_rooms_over_federation": False,
             "enable_registration": False, "allow_guest_access": False, "turn_allow_guests": True}
-# Reserved example domains (RFC 2606): a URL there is the unedited default, never probed.
-EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 PROBE_USER = "hardstep-check"
 
 
@@ -94,22 +93,16 @@ class Synapse(Step):
                 shown[-1] += (" (federation off: only this server itself)" if len(value) == 1
                               else " (only these servers may federate)")
         edit = EditFile(path, text, set_keys(text, changes, path), summary=f"Set in {path}: {'; '.join(shown)}")
-        return [edit, self.restart(config, "so it reads the new homeserver.yaml")]
+        return [edit, restart_synapse(config, "so it reads the new homeserver.yaml")]
 
-    def restart(self, config: "Config", why: str) -> RestartContainer:
-        url = config.synapse.url.rstrip("/") + "/health"
-        return RestartContainer(config.synapse.container, wait_url=url, timeout=config.synapse.restart_timeout, why=why)
+    def preflight(self, host: "Host", config: "Config", actions: list[Action]) -> None:
+        refuse_example_url(config, actions)
 
-    def apply(self, host: "Host", config: "Config", actions: list[Action], ctx: ApplyContext,
-              on_done: Any = None) -> list[Undo]:
-        if _example_url(config.synapse.url) and any(isinstance(a, EditFile) for a in actions):
-            raise ApplyError(f"[synapse] url is {config.synapse.url}, an example address: set it to your "
-                             "homeserver's URL first (hardstep waits there for Synapse after the restart); "
-                             "nothing was written")
+    def apply(self, host: "Host", config: "Config", action: Action, ctx: ApplyContext) -> list[UndoRecord]:
         try:
-            return super().apply(host, config, actions, ctx, on_done)
+            return super().apply(host, config, action, ctx)
         except ApplyError as exc:
-            if not any(isinstance(a, RestartContainer) for a in actions):
+            if not isinstance(action, RestartContainer):
                 raise
             # Backups are named <file>.<UTC timestamp>: the last in name order is this edit's.
             backups = sorted(ctx.backup_dir.glob(PurePosixPath(config.synapse.config).name + ".*"))
@@ -118,10 +111,10 @@ class Synapse(Step):
                              f"place; 'hardstep rollback synapse' restores the backup{saved} and restarts "
                              "Synapse (fix the cause first if it was not the edit)") from None
 
-    def rollback(self, host: "Host", config: "Config", undo: list[Undo]) -> list[Action]:
+    def rollback(self, host: "Host", config: "Config", undo: list[UndoRecord]) -> list[Action]:
         actions = super().rollback(host, config, undo)
-        if any(record["type"] == "file" for record in undo):
-            actions.append(self.restart(config, "so it reads the restored homeserver.yaml"))
+        if any(isinstance(record, FileBackup) for record in undo):
+            actions.append(restart_synapse(config, "so it reads the restored homeserver.yaml"))
         return actions
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
@@ -129,7 +122,7 @@ class Synapse(Step):
         if not config.synapse.federation_whitelist:
             notes.append(f"[synapse] federation_whitelist is empty: federation is off, {config.synapse.server_name} "
                          "talks only to itself. List the servers to federate with in settings.")
-        if _example_url(config.synapse.url):
+        if is_example_url(config.synapse.url):
             notes.append(f"[synapse] url is {config.synapse.url}, an example address: set it to your homeserver's "
                          "URL before applying; hardstep waits there for Synapse after the restart.")
         return notes
@@ -206,7 +199,7 @@ class Synapse(Step):
 
     def probe(self, url: str, name: str, expected: tuple[int, str | None], closed: str, opened: str) -> CheckResult:
         """An unauthenticated GET of ``url``: pass on the ``expected`` (status, errcode)."""
-        if _example_url(url):
+        if is_example_url(url):
             return self.check(name, False, f"not probed: [synapse] url is an example address ({url}); set it to "
                               "your homeserver's URL", url=url)
         status, errcode, error = _get(url)
@@ -221,11 +214,6 @@ class Synapse(Step):
 
 
 _ABSENT = type("NotSet", (), {"__repr__": lambda self: "not set"})()  # a key the file does not have
-
-
-def _example_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS) or host.endswith((".example", ".invalid"))
 
 
 def _same(current: Any, wanted: Any) -> bool:
