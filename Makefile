@@ -3,7 +3,7 @@
 #   make setup    Debian packages (only the missing ones), .venv with the project and test extras
 #   make engine   make sure a Docker engine answers (starts dockerd in the background if not)
 #   make images   build the locally made test images (reused when the tag exists)
-#   make test     setup + engine + images, then pytest (PYTEST_ARGS are passed through)
+#   make test     setup + engine + images, then lint-imports and pytest (PYTEST_ARGS are passed through)
 #   make run      setup + engine + images, then the wizard's lab mode
 #   make bench    setup + engine + images, then the benchmarks
 #
@@ -65,8 +65,10 @@ engine:
 images: setup engine
 	$(VPY) -m tests.infra.synapse_image
 
-# pytest's exit status is make's: any failure, and exit 5 (no tests collected), fail the target.
+# The architecture contracts (pyproject.toml) first: they take seconds. Then pytest, whose exit
+# status is make's: any failure, and exit 5 (no tests collected), fail the target.
 test: setup engine images
+	$(VENV)/bin/lint-imports
 	@rc=0; $(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc

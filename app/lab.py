@@ -18,7 +18,7 @@ from pathlib import Path
 from app.config import settings as cfg
 from app.assets import read_asset
 from app.errors import HardstepError
-from app.host.fileops import atomic_write
+from app.fileops import atomic_write
 
 LAB_PREFIX = "hslab-"
 

@@ -3,7 +3,7 @@
 import os
 
 from app.engine.actions import ApplyContext, EditFile, RestoreFile
-from app.host.fileops import atomic_write, backup
+from app.fileops import atomic_write, backup
 from app.host.local import Host
 from app.redact import REDACTED, redact
 

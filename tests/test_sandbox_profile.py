@@ -7,7 +7,8 @@ import pytest
 from app.config.settings import Config
 from app.errors import ConfigError
 from app.containers.recreate import Twin
-from app.steps.sandbox.profile import overrides, role_of, sandbox_for, view
+from app.shared.container_security import view
+from app.steps.sandbox.profile import overrides, role_of, sandbox_for
 from app.config.units import format_size, is_argv, parse_size
 
 

@@ -272,7 +272,7 @@ def render_config(config: Config, original: str | None = None) -> str:
 
 def save_config(config: Config, path: Path | None = None) -> Path:
     """Write ``config`` to its file atomically, keeping comments and unknown formatting."""
-    from app.host.fileops import atomic_write
+    from app.fileops import atomic_write
 
     path = Path(path or config.path or default_config_path())
     try:

@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any
 
+from app.editors.yaml_scan import comment_start, commented_spot, is_content, key_end, value_span
 from app.errors import HardstepError
 
 
@@ -54,26 +55,12 @@ def _refuse_templates(text: str, path: str) -> None:
         if match:
             top = match.group(1).strip("'\"")
         # A marker that starts before the line's comment counts, even when it ends inside it.
-        found = next((m for m in _JINJA.finditer(line) if m.start() < _comment_start(line)), None)
+        found = next((m for m in _JINJA.finditer(line) if m.start() < comment_start(line)), None)
         if not found or (top in _SYNAPSE_TEMPLATE_KEYS and _QUOTED_TEMPLATE.match(line)):
             continue  # allowed: e.g. localpart_template: "{{ user.preferred_username }}"
         raise YamlEditError(f"{path} contains Jinja template syntax at line {number} ({found.group(0)[:40]}): "
                             "it looks like an unrendered template; edit the template it comes from by hand. "
                             "Nothing was written.")
-
-
-def _comment_start(text: str) -> int:
-    """Index of the ``#`` that starts the comment of a line (after whitespace, outside quotes)."""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in "'\"" and (index == 0 or text[index - 1] in " \t[{,:-"):
-            index = _quoted_end(text, index)
-            continue
-        if char == "#" and (index == 0 or text[index - 1] in " \t"):
-            return index
-        index += 1
-    return len(text)
 
 
 def parse(text: str, path: str = "the file"):
@@ -197,7 +184,7 @@ def _edit(document, lines: list[str], todo: dict[str, Any], newline: str, use_co
     inserted: dict[int, list[str]] = {}  # insert before this line -> new lines
     # New keys without a commented example go after the last setting, above trailing comments
     # such as Synapse's closing "# vim:ft=yaml".
-    last = max((n + 1 for n, line in enumerate(lines) if _is_content(line)), default=len(lines))
+    last = max((n + 1 for n, line in enumerate(lines) if is_content(line)), default=len(lines))
     for key, value in todo.items():
         if key in document:
             start, end = _region(document, keys, lines, key)
@@ -205,7 +192,7 @@ def _edit(document, lines: list[str], todo: dict[str, Any], newline: str, use_co
             replaced[start] = (end, _render(lines[start], document.lc.key(key)[1], key, value, indent,
                                             newline, end - start == 1))
             continue
-        spot = _commented_spot(lines, key, key_lines) if use_comments else None
+        spot = commented_spot(lines, key, key_lines) if use_comments else None
         at, indent = spot if spot else (last, _seq_indent(document, lines, None))
         inserted.setdefault(at, []).extend(_render(None, 0, key, value, indent, newline, True))
     out: list[str] = []
@@ -218,10 +205,6 @@ def _edit(document, lines: list[str], todo: dict[str, Any], newline: str, use_co
     return "".join(out)
 
 
-def _is_content(line: str) -> bool:
-    return not line.lstrip().startswith("#") and bool(line.strip())
-
-
 def _region(document, keys: list, lines: list[str], key) -> tuple[int, int]:
     """Lines [start, end) holding ``key`` and its value, without the comments that follow it."""
     start = document.lc.key(key)[0]
@@ -229,7 +212,7 @@ def _region(document, keys: list, lines: list[str], key) -> tuple[int, int]:
     stop = document.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else len(lines)
     end = start + 1
     for number in range(start + 1, stop):
-        if _is_content(lines[number]):
+        if is_content(lines[number]):
             end = number + 1
     return start, end
 
@@ -248,26 +231,6 @@ def _seq_indent(document, lines: list[str], key) -> int:
     return 2
 
 
-def _commented_spot(lines: list[str], key: str, key_lines: set[int]) -> tuple[int, int] | None:
-    """Where to put ``key`` below its commented-out example, and that example's list indent."""
-    head = re.compile(rf"^#( ?){re.escape(key)}[ \t]*:(?:[ \t]|\r?\n|$)")
-    for number, line in enumerate(lines):
-        match = head.match(line)
-        if not match:
-            continue
-        indent, end = None, number + 1
-        while end < len(lines) and re.match(r"^#(?:[ \t]{2,}\S|[ \t]?-[ \t])", lines[end]):
-            dash = lines[end].find("-")
-            if indent is None and lines[end][1:dash].strip() == "":
-                indent = max(dash - 1 - len(match.group(1)), 0)
-            end += 1
-        following = next((n for n in range(end, len(lines)) if _is_content(lines[n])), None)
-        if following is None or following in key_lines:  # between two top-level keys only
-            return end, 2 if indent is None else indent
-        return None
-    return None
-
-
 def _render(line: str | None, col: int, key: str, value: Any, indent: int, newline: str,
             single: bool) -> list[str]:
     """New lines for ``key: value``, reusing the original key text and a trailing comment."""
@@ -275,9 +238,12 @@ def _render(line: str | None, col: int, key: str, value: Any, indent: int, newli
         head, after, ending = render_scalar(key) + ":", "", newline
     else:
         body = line.rstrip("\r\n")
-        colon = _key_end(body, col)
+        try:
+            colon = key_end(body, col)
+        except ValueError as exc:
+            raise YamlEditError(str(exc)) from None
         head, after, ending = body[:colon], body[colon:], line[len(body):] or newline
-    start, stop = _value_span(after)
+    start, stop = value_span(after)
     if start == stop:  # nothing after the colon but maybe a comment: keep it as it was
         gap, rest = " ", after
     elif single:
@@ -289,37 +255,3 @@ def _render(line: str | None, col: int, key: str, value: Any, indent: int, newli
         return [f"{head}{rest if start != stop else after}{ending}"] + items
     rendered = "[]" if isinstance(value, list) else render_scalar(value)
     return [f"{head}{gap}{rendered}{rest}{ending}"]
-
-
-def _key_end(body: str, col: int) -> int:
-    """Index just after the ``:`` that ends the key starting at ``col``."""
-    index = col
-    if body[index:index + 1] in ("'", '"'):
-        index = _quoted_end(body, index)
-    while index < len(body):
-        if body[index] == ":" and (index + 1 == len(body) or body[index + 1] in " \t"):
-            return index + 1
-        index += 1
-    raise YamlEditError(f"cannot find the end of the key in: {body[:60]!r}")
-
-
-def _quoted_end(body: str, index: int) -> int:
-    quote, index = body[index], index + 1
-    while index < len(body):
-        if quote == '"' and body[index] == "\\":
-            index += 2
-            continue
-        if body[index] == quote:
-            if quote == "'" and body[index + 1:index + 2] == "'":
-                index += 2
-                continue
-            return index + 1
-        index += 1
-    return len(body)
-
-
-def _value_span(after: str) -> tuple[int, int]:
-    """(start, end) of the value text in what follows a key's colon, before any comment."""
-    value = after[:_comment_start(after)]
-    start = len(value) - len(value.lstrip(" \t"))
-    return start, max(start, len(value.rstrip(" \t")))

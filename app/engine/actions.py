@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from app.engine.model import Event, Reporter, ignore
 from app.engine.undo import UndoRecord, record
 from app.errors import ApplyError
-from app.host.fileops import backup
+from app.fileops import backup
 from app.redact import redact
 
 if TYPE_CHECKING:

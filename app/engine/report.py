@@ -89,7 +89,7 @@ def render(data: dict[str, Any], fmt: str) -> str:
 
 def write_report(path: Path, text: str) -> None:
     from app.errors import HardstepError
-    from app.host.fileops import atomic_write
+    from app.fileops import atomic_write
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

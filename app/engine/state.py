@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from app.errors import HardstepError
-from app.host.fileops import atomic_write
+from app.fileops import atomic_write
 from app.engine.model import CheckResult, Status, now_iso
 from app.redact import redact
 

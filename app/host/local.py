@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.errors import DockerUnavailable, HardstepError
-from app.host.fileops import atomic_write, backup
+from app.fileops import atomic_write, backup
 
 if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
     import docker

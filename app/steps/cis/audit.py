@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from app.shared.engine_facts import ICC, EngineFacts
 from app.shared import inside as probes
-from app.steps.sandbox.profile import DANGEROUS_CAPS, caps, view
+from app.shared.container_security import DANGEROUS_CAPS, caps, view
 
 if TYPE_CHECKING:
     from app.config.settings import Config

@@ -7,7 +7,8 @@ from typing import Any, Iterator
 
 from app.shared import inside as probes
 from app.shared.apparmor import PROFILE
-from app.steps.sandbox.profile import DANGEROUS_CAPS, Sandbox, caps, cpus_of, view
+from app.shared.container_security import DANGEROUS_CAPS, caps, cpus_of, view
+from app.steps.sandbox.profile import Sandbox
 from app.config.units import format_size
 
 Result = tuple[str, "bool | None", str, dict[str, Any]]  # (check, ok, detail, evidence)

@@ -1,0 +1,84 @@
+"""The ``hardstep`` command line: the same engine as the wizard; errors are one line and exit 2.
+
+The wizard itself is not part of the core: the program's entry point (``screens.launch``) hands
+``main`` the function that opens it, so ``app`` never imports Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from app.cli import commands
+from app.cli.commands import EXIT_ERROR, EXIT_FAILED, EXIT_OK, make_engine
+from app.cli.parser import build_parser
+from app.errors import HardstepError, describe_error
+
+if TYPE_CHECKING:
+    from app.engine.runner import Engine
+
+Wizard = Callable[["Engine"], None]
+
+__all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_OK", "build_parser", "main", "make_engine"]
+
+
+def main(argv: Sequence[str] | None = None, wizard: Wizard | None = None) -> int:
+    """Run one command; ``wizard`` opens the wizard on an engine (None: the core alone, as
+    ``python -m app`` runs it, where only the commands that need no wizard work)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args, wizard)
+    except HardstepError as exc:
+        print(f"hardstep: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hardstep: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        if os.environ.get("HARDSTEP_DEBUG"):
+            raise
+        print(f"hardstep: unexpected error: {describe_error(exc)} (HARDSTEP_DEBUG=1 shows details)",
+              file=sys.stderr)
+        return EXIT_ERROR
+
+
+def run(args: argparse.Namespace, wizard: Wizard | None = None) -> int:
+    command = args.command or "wizard"
+    if command == "lab":
+        return open_lab(args, wizard)
+    if command == "wizard":
+        return open_wizard(args, wizard)
+    engine = make_engine(getattr(args, "root", None), getattr(args, "config", None),
+                         getattr(args, "state_dir", None))
+    try:
+        if command in ("list", "plan"):
+            commands.note_interrupted(engine)
+        return COMMANDS[command](engine, args)
+    finally:
+        engine.host.close()
+
+
+COMMANDS = {"list": commands.cmd_list, "plan": commands.cmd_plan, "apply": commands.cmd_apply,
+            "check": commands.cmd_check, "rollback": commands.cmd_rollback, "resume": commands.cmd_resume,
+            "report": commands.cmd_report}
+
+
+def open_wizard(args: argparse.Namespace, wizard: Wizard | None, engine: "Engine | None" = None) -> int:
+    if wizard is None:
+        raise HardstepError("the wizard is not part of 'python -m app'; run 'hardstep' (or pass a command)")
+    engine = engine or make_engine(getattr(args, "root", None), getattr(args, "config", None),
+                                   getattr(args, "state_dir", None))
+    wizard(engine)
+    return EXIT_OK
+
+
+def open_lab(args: argparse.Namespace, wizard: Wizard | None) -> int:
+    from app.lab import build_lab
+
+    lab = build_lab(args.dir, socket_proxy_image=args.socket_proxy_image, probe_image=args.probe_image)
+    if args.no_open:
+        print(f"lab: {lab.dir}\nroot: {lab.root}\nconfig: {lab.config}\nstate: {lab.state}")
+        return EXIT_OK
+    return open_wizard(args, wizard, make_engine(lab.root, lab.config, lab.state))
