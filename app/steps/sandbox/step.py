@@ -18,8 +18,9 @@ from app.engine.model import CheckResult
 from app.shared import apparmor
 from app.steps.sandbox.actions import LoadAppArmorProfile, UpdateLimits
 from app.steps.sandbox.checks import container_checks
+from app.shared.container_security import view
 from app.steps.sandbox.profile import (LIVE_FIELDS, LIVE_KEYS, Sandbox as Box, name_of, overrides, role_of, run_flags,
-                                 sandbox_for, view)
+                                       sandbox_for)
 from app.steps.base import Step
 
 if TYPE_CHECKING:
