@@ -7,104 +7,34 @@ Invalid values are refused with a message that names the key.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from app.config import units, validate
+from app.config.field import Field
+from app.steps.acme import settings as acme
+from app.steps.burmilla import settings as burmilla
+from app.steps.coturn_tls import settings as coturn_tls
+from app.steps.daemon import settings as daemon
+from app.steps.private_network import settings as private_network
+from app.steps.sandbox import settings as sandbox
+from app.steps.socket_proxy import settings as socket_proxy
+from app.steps.synapse import settings as synapse
+from app.steps.traefik import settings as traefik
 from app.errors import ConfigError
 
 
-@dataclass(frozen=True)
-class Field:
-    section: str
-    key: str
-    default: Any
-    kind: str
-    help: str
-
-    @property
-    def name(self) -> str:
-        return f"[{self.section}] {self.key}"
-
-
-FIELDS: tuple[Field, ...] = (
-    Field("docker", "private_network", "private", "name",
-          "User-defined bridge network shared only by Traefik and the socket proxy."),
-    Field("docker", "socket_proxy_container", "dockerproxy", "name",
-          "Name of the Docker socket proxy container."),
-    Field("docker", "socket_proxy_image", "tecnativa/docker-socket-proxy:latest", "image",
-          "Image of the socket proxy."),
+# Every step declares the settings it reads next to itself (``app/steps/<step>/settings.py``);
+# the few that many steps read are here. The order is the settings form's and config.toml's.
+COMMON_FIELDS: tuple[Field, ...] = (
     Field("docker", "probe_image", "alpine:latest", "image",
           "Image of the short-lived probe container that runs the live checks (needs wget)."),
     Field("docker", "socket", "/var/run/docker.sock", "abspath",
           "The engine's socket on the host, mounted read-only into the socket proxy."),
-    Field("traefik", "container", "proxy", "name", "Name of the Traefik container."),
-    Field("traefik", "config", "/opt/traefik/traefik.toml", "abspath", "Traefik's static configuration file."),
-    Field("traefik", "web_network", "web", "name", "Network Traefik shares with the services it routes."),
-    Field("traefik", "network", "", "optional-name",
-          "providers.docker.network to write; empty: the web network."),
-    Field("synapse", "container", "synapse", "name", "Name of the Synapse container."),
-    Field("synapse", "config", "/opt/matrix/synapse/homeserver.yaml", "abspath", "Synapse's homeserver.yaml."),
-    Field("synapse", "server_name", "matrix.example.com", "hostname", "The homeserver's server_name."),
-    Field("synapse", "url", "https://matrix.example.com", "url", "Public URL of the homeserver."),
-    Field("synapse", "federation_whitelist", [], "hostnames",
-          "Servers allowed to federate besides this one; empty: federation off."),
-    Field("synapse", "disable_registration", False, "bool", "Plan item: set enable_registration: false."),
-    Field("synapse", "disable_guest_access", False, "bool", "Plan item: set allow_guest_access: false."),
-    Field("synapse", "disable_turn_guests", False, "bool", "Plan item: set turn_allow_guests: false."),
-    Field("synapse", "restart_timeout", 120, "seconds", "How long to wait for Synapse to answer after a restart."),
-    Field("turn", "domain", "turn.matrix.example.com", "hostname", "Public name of the TURN server."),
-    Field("turn", "container", "coturn", "name", "Name of the coTURN container."),
-    Field("turn", "config", "/opt/coturn/turnserver.conf", "abspath", "coTURN's turnserver.conf."),
-    Field("turn", "certs_dir", "/opt/certs", "abspath", "Folder shared by the acme container and coTURN."),
-    Field("turn", "tls_port", 5349, "port", "The port clients use for TURNS (TLS, and DTLS on UDP)."),
-    Field("turn", "cert", "/opt/certs/fullchain.pem", "abspath",
-          "Certificate chain the renewal script writes and coTURN reads (leaf first)."),
-    Field("turn", "key", "/opt/certs/privkey.pem", "abspath", "Private key beside it (mode 0600)."),
-    Field("turn", "ca_file", "", "optional-abspath", "Extra CA the checks trust; empty: the system store."),
-    Field("turn", "tls_address", "", "optional-address",
-          "host:port the TURNS checks connect to; empty: <TURN domain>:<tls port>."),
-    Field("turn", "dtls", True, "bool", "Also serve DTLS on UDP and announce turns:...?transport=udp."),
-    Field("turn", "keep_plain_uris", False, "bool", "Plan item: keep the plain turn: URIs as a fallback."),
-    Field("turn", "no_tcp_relay", False, "bool", "Plan item: no-tcp-relay (calls relay over UDP only)."),
-    Field("turn", "no_multicast_peers", False, "bool", "Plan item: no-multicast-peers."),
-    Field("turn", "deny_private_peers", False, "bool",
-          "Plan item: denied-peer-ip for private and loopback ranges (no relaying into your LAN)."),
-    Field("turn", "no_cli", False, "bool", "Plan item: no-cli (turn off coTURN's telnet admin console)."),
-    Field("acme", "container", "acme", "name", "Container that gets coTURN's certificate through Traefik."),
-    Field("acme", "image", "alpine:latest", "image", "Image of the acme container (acme.sh is installed with apk)."),
-    Field("acme", "email", "", "optional-email", "Account e-mail the certificate authority needs for the first issuance."),
-    Field("acme", "proxy_container", "acme-dockerproxy", "name",
-          "The acme container's own narrow socket proxy (restart only)."),
-    Field("acme", "network", "acme-private", "name", "Network shared only by the acme container and its proxy."),
-    Field("traefik", "https_address", "", "optional-address",
-          "host:port where Traefik's TLS entrypoint answers; empty: <TURN domain>:443."),
-    Field("burmilla", "channel", "https://raw.githubusercontent.com/burmilla/releases/v1.9.x/releases.yml", "url",
-          "Release channel for ros config set rancher.upgrade.url."),
-    Field("burmilla", "target", "v1.9.6", "optional-version",
-          "BurmillaOS version to upgrade to (v1.9.6 stays on 1.9); empty: what the channel calls current (2.x)."),
-    Field("sandbox", "containers", [], "names", "Containers that get the sandbox (the picker writes this)."),
-    Field("sandbox", "memory", "256m", "memory", "Memory limit of a sandboxed container; swap is set equal (no swap)."),
-    Field("sandbox", "pids_limit", 50, "count", "Most processes a sandboxed container may run."),
-    Field("sandbox", "cpus", 1.0, "cpus", "CPUs a sandboxed container may use."),
-    Field("sandbox", "data_memory", "1g", "memory", "Memory limit instead for a database or Synapse."),
-    Field("sandbox", "tmp_size", "64m", "size", "Size of the tmpfs on /tmp (rw,noexec,nosuid)."),
-    Field("sandbox", "run_size", "32m", "size", "Size of the tmpfs on /run (rw,noexec,nosuid)."),
-    Field("sandbox", "isolated", [], "names",
-          "Sandboxed containers that need no peers: moved onto the restricted network alone."),
-    Field("sandbox", "restricted_network", "restricted", "name",
-          "Network with inter-container traffic off (enable_icc=false) for the isolated containers."),
-    Field("docker", "daemon_config", "/etc/docker/daemon.json", "abspath", "The Docker engine's daemon.json."),
-    Field("docker", "restart_command", [], "argv",
-          "Command that restarts the engine; empty: systemd or BurmillaOS, detected."),
-    Field("docker", "restart_timeout", 120, "seconds", "How long to wait for the engine after a restart."),
-    Field("docker", "seccomp_profile", "/etc/docker/seccomp-hardstep.json", "abspath",
-          "Where the daemon step installs hardstep's seccomp profile for daemon.json."),
-    Field("docker", "log_max_size", "10m", "size", "json-file log rotation: size of one log file."),
-    Field("docker", "log_max_file", 3, "count", "json-file log rotation: log files kept per container."),
-    Field("docker", "userns_remap", False, "bool", "Plan item: userns-remap (read its consequences first)."),
 )
+FIELDS: tuple[Field, ...] = (private_network.FIELDS + socket_proxy.FIELDS + COMMON_FIELDS + traefik.FIELDS
+                             + synapse.FIELDS + coturn_tls.FIELDS + acme.FIELDS + burmilla.FIELDS
+                             + sandbox.FIELDS + daemon.FIELDS)
 
 _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "name": (validate.is_docker_name, "is not a valid Docker name (letters, digits, '_', '.', '-')"),
