@@ -125,8 +125,8 @@ def _recreate_with(host: "Host", ctx: ApplyContext, attrs: dict[str, Any], host_
     swap = {"MemorySwap": 0} if not host_config.get("Memory") else {}
     replaced = ReplaceContainer(Twin(attrs, host_config={**host_config, **swap}))
     record = replaced.apply(host, ctx)[0]
-    host.docker.containers.get(record["previous"]).remove(force=True)  # the limited one is not needed
-    ctx.log(f"recreated {record['name']} without the limits (the engine cannot remove them in place)")
+    host.docker.containers.get(record.previous).remove(force=True)  # the limited one is not needed
+    ctx.log(f"recreated {record.name} without the limits (the engine cannot remove them in place)")
 
 
 @dataclass
