@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from app.assets import asset_path
-from app.sandbox import seccomp
+from app.shared import seccomp
 from tests.infra import seccomp_profile
 
 PROBE = ("ping -c 1 -W 1 127.0.0.1 >/dev/null 2>&1 && echo ping=ok || echo ping=refused; "

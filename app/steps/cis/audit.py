@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from app.shared.engine_facts import ICC, EngineFacts
-from app.sandbox import probes
+from app.shared import inside as probes
 from app.steps.sandbox.profile import DANGEROUS_CAPS, caps, view
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from app.engine.actions import Action
 from app.steps.cis.audit import container_items, daemon_items
 from app.shared.engine_facts import gather
 from app.engine.model import CheckResult
-from app.sandbox import apparmor
+from app.shared import apparmor
 from app.steps.base import Step
 
 if TYPE_CHECKING:

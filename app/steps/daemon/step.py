@@ -16,7 +16,7 @@ from app.shared.engine_facts import ICC, EngineFacts, dockerd_flags, flag_keys, 
 from app.editors.json_text import parse, set_keys
 from app.errors import HardstepError
 from app.engine.model import CheckResult
-from app.sandbox import seccomp
+from app.shared import seccomp
 from app.steps.base import Step, undo_action
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from app.sandbox import probes
+from app.shared import inside as probes
 from app.shared.apparmor import PROFILE
 from app.steps.sandbox.profile import DANGEROUS_CAPS, Sandbox, caps, cpus_of, view
 from app.config.units import format_size

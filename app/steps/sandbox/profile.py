@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from app.sandbox import seccomp
+from app.shared import seccomp
 from app.config.units import format_size, parse_size
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from app.containers.spec import render_settings_diff, settings_diff
 from app.containers.actions import CreateNetwork, ReplaceContainer, find_container, find_network
 from app.errors import HardstepError
 from app.engine.model import CheckResult
-from app.sandbox import apparmor
+from app.shared import apparmor
 from app.steps.sandbox.actions import LoadAppArmorProfile, RestoreLimits, UnloadAppArmorProfile, UpdateLimits
 from app.steps.sandbox.checks import container_checks
 from app.steps.sandbox.profile import (LIVE_FIELDS, LIVE_KEYS, Sandbox as Box, name_of, overrides, role_of, run_flags,
