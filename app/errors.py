@@ -21,3 +21,7 @@ class UnknownStep(HardstepError):
 
 class ApplyError(HardstepError):
     """An action failed while it was applied; what was done before it stays recorded."""
+
+
+class CommandTimeout(HardstepError):
+    """A command the host facade ran did not finish in time (it was killed)."""

@@ -14,7 +14,7 @@ from app.errors import ApplyError
 from app.config.validate import split_image
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 def hardstep_labels(step: str) -> dict[str, str]:

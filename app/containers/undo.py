@@ -15,7 +15,7 @@ from app.errors import ApplyError
 from app.containers.spec import MANAGED_LABEL
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 @dataclass

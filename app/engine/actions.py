@@ -19,7 +19,7 @@ from app.engine.model import Event, Reporter, ignore
 from app.redact import redact
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 Undo = dict[str, Any]
 

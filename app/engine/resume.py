@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine, Plan
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 @dataclass

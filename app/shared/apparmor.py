@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 PROFILE = "hardstep-sandbox"
 PROFILE_PATH = "/etc/apparmor.d/hardstep-sandbox"

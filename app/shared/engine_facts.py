@@ -20,7 +20,7 @@ from app.containers.spec import MANAGED_LABEL, STEP_LABEL
 from app.shared.inside import engine_is_local
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 ICC = "com.docker.network.bridge.enable_icc"
 _PROBE_PORT = "8080/tcp"

@@ -9,7 +9,7 @@ from app.engine.model import Applicability, CheckResult
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 class Step:

@@ -19,7 +19,7 @@ from app.net.tls import TlsError, describe, fetch_certificate, fingerprint, pars
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 SERVE_SECONDS = 30  # s_server's own limit, in case hardstep dies before it stops it

@@ -25,7 +25,7 @@ from app.config.validate import is_hostname
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 # Restart, stop and kill (the SIGUSR2 reload) only: POST on, CONTAINERS off so nothing is created.
 NARROW_ENV = {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}

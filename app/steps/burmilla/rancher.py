@@ -18,7 +18,7 @@ from app.errors import ApplyError, HardstepError
 from app.engine.model import now_iso
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 RANCHER, BURMILLA = "RancherOS", "BurmillaOS"
 UPGRADE_KEY = "rancher.upgrade.url"

@@ -15,7 +15,7 @@ from app.config.validate import is_url
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 SECOND_REBOOT = ("a second reboot is needed (a known BurmillaOS quirk after an upgrade): run sudo reboot, "
                  "reconnect, and run hardstep again")

@@ -16,7 +16,7 @@ from app.engine.model import CheckResult, utcnow
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
     from app.net.tls import CertInfo
 
 WARN_DAYS = 14

@@ -22,7 +22,7 @@ from app.steps.coturn_tls.checks import TurnChecks
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 # Private and special-purpose ranges from Synapse's TURN howto: no relaying into the LAN.
 PRIVATE_PEERS = [

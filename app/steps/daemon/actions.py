@@ -4,18 +4,17 @@ of the whole wizard, so it says what stops, waits for the engine and reports wha
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext, Undo, sh
-from app.errors import ApplyError
+from app.errors import ApplyError, CommandTimeout
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 _COMES_BACK = ("always", "unless-stopped")
 
@@ -101,7 +100,7 @@ class RestartEngine(Action):
         ctx.log(f"restarting the Docker engine: {sh(*self.argv)}", level="warning")
         try:
             done = host.run(self.argv, timeout=self.timeout)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except (OSError, CommandTimeout) as exc:
             raise ApplyError(f"the restart command failed: {exc}") from None
         if done.returncode != 0:
             raise ApplyError(f"the restart command exited {done.returncode}: "

@@ -22,7 +22,7 @@ from app.steps.base import Step, undo_action
 if TYPE_CHECKING:
     from app.engine.actions import Undo
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 USERNS = ("userns-remap (opt-in): the engine maps root in containers to an unprivileged host user. "
           "Consequences: it then keeps images, containers and volumes in a new folder under its data root, so "

@@ -10,7 +10,7 @@ from app.errors import ApplyError
 from app.config.units import format_size
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 def update_resources(host: "Host", container_id: str, body: dict[str, int]) -> None:

@@ -25,7 +25,7 @@ from app.steps.base import Step, undo_action
 if TYPE_CHECKING:
     from app.engine.actions import Undo
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 ICC = "com.docker.network.bridge.enable_icc"
 _KEPT = re.compile(r"-hardstep-\d{14}$")  # containers ReplaceContainer keeps for rollback

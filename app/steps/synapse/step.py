@@ -22,7 +22,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 DIRECTORY_KEYS = ("allow_public_rooms_without_auth", "allow_public_rooms_over_federation")
 WHITELIST_KEY = "federation_domain_whitelist"

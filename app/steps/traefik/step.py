@@ -17,7 +17,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 TABLE = ("providers", "docker")
 # Docker 29 accepts only API >= 1.44; Traefik learned to negotiate it in v2.11.31 (FACTS).
