@@ -367,8 +367,7 @@ def test_traefik_steps_own_checks_run_once_it_was_applied(tmp_path, monkeypatch,
 
     port = free_port()
     engine = make_engine(tmp_path, unique, images, synapse={"url": f"http://127.0.0.1:{port}"})
-    (engine.host.path("/etc")).mkdir(parents=True)
-    engine.host.path("/etc/os-release").write_text((RELEASES / "burmillaos-1.9.6").read_text())
+    engine.host.write_text("/etc/os-release", (RELEASES / "burmillaos-1.9.6").read_text(), None)
     with_standin(monkeypatch, engine.host.root)
     start(engine, docker_client, images, port)
     before = [r.check for r in engine.check("burmilla")]

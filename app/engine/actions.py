@@ -126,12 +126,11 @@ class RestoreFile(Action):
         return sh("cp", "-p", self.backup, self.path) if self.backup else sh("rm", self.path)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        target = host.path(self.path)
         if self.backup:
             data = Path(self.backup).read_bytes()
             host.write_text(self.path, data.decode("utf-8"), ctx.backup_dir)
         else:
-            target.unlink(missing_ok=True)
+            host.unlink(self.path)
         ctx.log(self.summary)
         return []
 

@@ -16,7 +16,6 @@ prepared undo included). The command line and the wizard both use these function
 
 from __future__ import annotations
 
-import glob
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,12 +108,6 @@ def remove_stale_temp_files(host: "Host", records: list[dict[str, Any]]) -> list
     file (the file itself is intact): remove those of the interrupted action's files."""
     removed = []
     for record in records:
-        if record.get("type") != "file":
-            continue
-        target = host.path(record["path"])
-        if not target.parent.is_dir():
-            continue
-        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.hardstep-tmp"):
-            leftover.unlink(missing_ok=True)
-            removed.append(str(leftover))
+        if record.get("type") == "file":
+            removed += host.remove_temp_files(record["path"])
     return removed

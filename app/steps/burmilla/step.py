@@ -42,7 +42,7 @@ class Burmilla(Step):
         target, channel = config.burmilla.target, config.burmilla.channel
         if rancher.reached(info, target):
             return []
-        if rancher.ros_program() is None:
+        if rancher.ros_program(host) is None:
             raise HardstepError(f"{info.describe()} but ros was not found on PATH; run hardstep on the host itself")
         # The official order: default console, then the channel, then the upgrade (FACTS).
         actions: list[Action] = []

@@ -28,7 +28,7 @@ def restart_command(host: "Host", config: "Config") -> tuple[list[str] | None, s
                       "set [docker] restart_command")
     if host.os_release().get("NAME") in ("BurmillaOS", "RancherOS"):
         return ["system-docker", "restart", "docker"], "BurmillaOS runs the engine as a system-docker service"
-    if Path("/run/systemd/system").is_dir():
+    if host.uses_systemd():
         return ["systemctl", "restart", "docker"], "systemd"
     return None, "neither systemd nor BurmillaOS was found; set [docker] restart_command"
 

@@ -157,7 +157,7 @@ class Sandbox(Step):
                 continue
             box = sandbox_for(container.attrs, config, profile)
             isolating = isolating or bool(box.isolate_on)
-            for check, ok, detail, evidence in container_checks(container, box, info, missing):
+            for check, ok, detail, evidence in container_checks(host, container, box, info, missing):
                 results.append(self.check(check, ok, detail, container=name, role=box.role.name, **evidence))
         return results + ([self._restricted_network(host, config)] if isolating else [])
 
