@@ -250,15 +250,8 @@ def _evidence(values: dict[str, Any]) -> dict[str, Any]:
 
 def _get(url: str) -> tuple[int | None, str | None, str]:
     """(status, Matrix errcode, error) of an unauthenticated GET; status None when no answer."""
-    import httpx
+    from app.net import http
 
-    try:
-        response = httpx.get(url, timeout=5, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"[:200]
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    errcode = body.get("errcode") if isinstance(body, dict) else None
-    return response.status_code, errcode, ""
+    answer = http.get(url, timeout=5, follow_redirects=False)
+    errcode = answer.json.get("errcode") if isinstance(answer.json, dict) else None
+    return answer.status, errcode, answer.error[:200]
