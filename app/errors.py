@@ -25,6 +25,10 @@ class ApplyError(HardstepError):
     """An action failed while it was applied; what was done before it stays recorded."""
 
 
+class CommandTimeout(HardstepError):
+    """A command the host facade ran did not finish in time (it was killed)."""
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for any failure, secrets redacted; SDK errors carry their engine message."""
     if isinstance(exc, HardstepError):

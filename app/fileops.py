@@ -54,8 +54,23 @@ def _fsync_dir(folder: Path) -> None:
 
 def backup(path: Path, backup_dir: Path) -> Path:
     """Copy ``path`` (contents, mode, times) into ``backup_dir`` under a timestamped name."""
-    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = model.utcnow().strftime("%Y%m%dT%H%M%S%fZ")
-    target = backup_dir / f"{path.name}.{stamp}"
+    target = _backup_name(backup_dir, path.name)
     shutil.copy2(path, target)
     return target
+
+
+def store_backup(backup_dir: Path, name: str, data: bytes) -> Path:
+    """Keep ``data``, a managed file's bytes read through the host facade, in ``backup_dir``
+    under a timestamped name (mode 0600: a config file may hold secrets)."""
+    target = _backup_name(backup_dir, name)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return target
+
+
+def _backup_name(backup_dir: Path, name: str) -> Path:
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return backup_dir / f"{name}.{model.utcnow():%Y%m%dT%H%M%S%fZ}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.config.settings import Config, save_config
 from app.engine.runner import Engine
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.state import StateStore
 
 
@@ -31,7 +31,7 @@ def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> E
     config = Config(values)
     save_config(config, tmp_path / "config.toml")
     (tmp_path / "root").mkdir(exist_ok=True)
-    return Engine(Host(tmp_path / "root"), Config(values, tmp_path / "config.toml", True),
+    return Engine(LocalHost(tmp_path / "root"), Config(values, tmp_path / "config.toml", True),
                   StateStore(tmp_path / "state"))
 
 

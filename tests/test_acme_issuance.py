@@ -6,7 +6,6 @@ stand-in that records SIGUSR2) is told to reload."""
 
 from __future__ import annotations
 
-import stat
 import time
 
 import pytest
@@ -42,12 +41,11 @@ def test_a_certificate_from_pebble_through_the_passthrough_route(tmp_path, uniqu
     code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
     assert code == 0, output.decode()[-1500:]
 
-    chain = pem_certificates(engine.host.path(config.turn.cert).read_bytes())
+    chain = pem_certificates(engine.host.read_bytes(config.turn.cert))
     leaf = describe(chain[0])
     assert leaf.covers(DOMAIN) and "Pebble" in leaf.issuer
-    key = engine.host.path(config.turn.key)
-    assert key_matches(chain[0], key.read_bytes())
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert key_matches(chain[0], engine.host.read_bytes(config.turn.key))
+    assert engine.host.stat(config.turn.key).mode == 0o600
     time.sleep(1.5)
     assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
 

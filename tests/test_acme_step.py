@@ -4,7 +4,6 @@ tests/infra/acme_standin.py), the renewal script run for real, and every check s
 
 from __future__ import annotations
 
-import stat
 import time
 from types import SimpleNamespace
 
@@ -47,9 +46,7 @@ def test_the_first_issuance_needs_the_account_email(tmp_path, unique, images, ac
     with pytest.raises(HardstepError, match=r"set \[acme\] email in settings"):
         engine.plan("acme")
     # With a certificate already there, the plan goes ahead and says what is missing.
-    cert = engine.host.path(engine.config.turn.cert)
-    cert.parent.mkdir(parents=True)
-    cert.write_text("issued before\n")
+    engine.host.write_text(engine.config.turn.cert, "issued before\n", None)
     plan = engine.plan("acme")
     assert plan.actions and any("[acme] email is empty" in note for note in plan.notes)
 
@@ -91,7 +88,7 @@ def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
     assert labels["traefik.enable"] == "true"
     assert labels["traefik.docker.network"] == config.docker.private_network
     assert set(acme.attrs["NetworkSettings"]["Networks"]) == {config.docker.private_network, config.acme.network}
-    assert f"{engine.host.path(config.turn.certs_dir)}:{config.turn.certs_dir}" in acme.attrs["HostConfig"]["Binds"]
+    assert f"{engine.host.machine_path(config.turn.certs_dir)}:{config.turn.certs_dir}" in acme.attrs["HostConfig"]["Binds"]
 
     proxy = docker_client.containers.get(config.acme.proxy_container)
     assert {"POST=1", "ALLOW_RESTARTS=1", "CONTAINERS=0"} <= set(proxy.attrs["Config"]["Env"])
@@ -112,9 +109,8 @@ def test_the_renewal_script_issues_installs_and_reloads_coturn(engine, docker_cl
     code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
     assert code == 0, output.decode()
     assert "asked coTURN" in output.decode()
-    key = engine.host.path(engine.config.turn.key)
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert b"BEGIN CERTIFICATE" in engine.host.path(engine.config.turn.cert).read_bytes()
+    assert engine.host.stat(engine.config.turn.key).mode == 0o600
+    assert b"BEGIN CERTIFICATE" in engine.host.read_bytes(engine.config.turn.cert)
     time.sleep(1.5)  # the trap runs after the stand-in's current sleep
     assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
 
@@ -145,7 +141,7 @@ def test_the_reference_acme_container_fails_is_replaced_and_comes_back(engine, d
                         "traefik.tcp.services.myacme.loadbalancer.server.port": "443"}
     docker_client.containers.run(acme_images["base"], ["sleep", "3600"], name=config.acme.container, detach=True,
                                  network=config.docker.private_network, labels=reference_labels,
-                                 volumes=[f"{engine.host.path(config.turn.certs_dir)}:/opt"],
+                                 volumes=[f"{engine.host.machine_path(config.turn.certs_dir)}:/opt"],
                                  restart_policy={"Name": "unless-stopped"})
     results = by_name(engine.check("acme"))
     assert {"Traefik passthrough labels", "container settings", "acme.sh installed", "renewal script up to date",

@@ -17,7 +17,7 @@ import pytest
 from app.steps.burmilla import rancher
 from app.config.settings import Config, save_config
 from app.engine.runner import Engine
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.model import Status
 from app.engine.state import StateStore
 from app.steps.burmilla.step import SECOND_REBOOT, Burmilla
@@ -69,7 +69,7 @@ def burmilla_values(traefik_container: str, **burmilla) -> dict:
     return {"traefik": {"container": traefik_container}, "burmilla": burmilla}
 
 
-def engine_on(tmp_path: Path, root: Path, values: dict, host_class=Host) -> Engine:
+def engine_on(tmp_path: Path, root: Path, values: dict, host_class=LocalHost) -> Engine:
     config_path = tmp_path / "config.toml"
     save_config(Config(values), config_path)
     return Engine(host_class(root), Config(values, config_path, True), StateStore(tmp_path / "state"))
@@ -92,15 +92,15 @@ def by_name(results) -> dict:
     ("ubuntu-24.04", False, "detected Ubuntu 24.04.1 LTS"),
 ])
 def test_applicability_names_the_detected_os(tmp_path, release, ok, words):
-    applicable = Burmilla().applicable(Host(ros_root(tmp_path, release)))
+    applicable = Burmilla().applicable(LocalHost(ros_root(tmp_path, release)))
     assert applicable.ok is ok
     assert words in applicable.reason
 
 
 def test_burmilla_is_told_apart_by_name_not_id(tmp_path):
     """BurmillaOS keeps ID=rancheros: only NAME says which it is."""
-    rancher_os = rancher.detect_os(Host(ros_root(tmp_path / "a", "rancheros-1.5.5")))
-    burmilla = rancher.detect_os(Host(ros_root(tmp_path / "b", "burmillaos-1.9.6")))
+    rancher_os = rancher.detect_os(LocalHost(ros_root(tmp_path / "a", "rancheros-1.5.5")))
+    burmilla = rancher.detect_os(LocalHost(ros_root(tmp_path / "b", "burmillaos-1.9.6")))
     assert (rancher_os.is_rancher, rancher_os.version) == (True, "v1.5.5")
     assert (burmilla.is_burmilla, burmilla.describe()) == (True, "BurmillaOS v1.9.6")
 
@@ -108,7 +108,7 @@ def test_burmilla_is_told_apart_by_name_not_id(tmp_path):
 def test_without_os_release_ros_decides(tmp_path, monkeypatch):
     root = ros_root(tmp_path, "burmillaos-1.9.6")
     with_standin(monkeypatch, root)
-    host = Host(root)
+    host = LocalHost(root)
     assert rancher.detect_os(host).describe() == "BurmillaOS v1.9.6"
     (root / "etc" / "os-release").unlink()
     write_ros_state(root, ros_version="v1.5.5")
@@ -336,9 +336,9 @@ def test_2x_with_an_old_traefik_is_flagged_before_anything_runs(tmp_path, monkey
     assert changing_calls(root) == []
 
 
-class Docker29Host(Host):
+class Docker29Host(LocalHost):
     """Stand-in for the engine BurmillaOS 2.x brings (this machine's engine is 20.10): the real
-    Host and the real engine, reporting version 29.0.1 so the Traefik comparison can fail."""
+    LocalHost and the real engine, reporting version 29.0.1 so the Traefik comparison can fail."""
 
     def docker_version(self) -> str:
         self.docker
@@ -367,8 +367,7 @@ def test_traefik_steps_own_checks_run_once_it_was_applied(tmp_path, monkeypatch,
 
     port = free_port()
     engine = make_engine(tmp_path, unique, images, synapse={"url": f"http://127.0.0.1:{port}"})
-    (engine.host.path("/etc")).mkdir(parents=True)
-    engine.host.path("/etc/os-release").write_text((RELEASES / "burmillaos-1.9.6").read_text())
+    engine.host.write_text("/etc/os-release", (RELEASES / "burmillaos-1.9.6").read_text(), None)
     with_standin(monkeypatch, engine.host.root)
     start(engine, docker_client, images, port)
     before = [r.check for r in engine.check("burmilla")]

@@ -21,7 +21,7 @@ def items(engine, container) -> dict[str, tuple]:
     """item -> (ok, detail, evidence) for one container."""
     container.reload()
     return {name.split(" ")[0]: (ok, detail, evidence)
-            for name, ok, detail, evidence in container_items(container, engine.config, "no AppArmor here")}
+            for name, ok, detail, evidence in container_items(engine.host, container, engine.config, "no AppArmor here")}
 
 
 def test_weak_and_sandboxed_containers(tmp_path, unique, images, docker_client, capsys):
@@ -66,7 +66,7 @@ def test_privileged_item_fails_on_privileged_inspect_data(tmp_path, unique, imag
     engine = make_engine(tmp_path, unique, images)
     container.reload()
     container.attrs["HostConfig"]["Privileged"] = True
-    found = {n.split(" ")[0]: ok for n, ok, _, _ in container_items(container, engine.config, "none")}
+    found = {n.split(" ")[0]: ok for n, ok, _, _ in container_items(engine.host, container, engine.config, "none")}
     assert found["5.5"] is False and found["5.22"] is False  # privileged also switches seccomp off
 
 

@@ -16,7 +16,7 @@ from app.editors.turnserver import set_options, values
 from app.editors.yaml_text import load_plain, set_keys
 from app.engine.runner import Engine
 from app.errors import HardstepError
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.model import Status
 from app.engine.state import StateStore
 from app.steps.coturn_tls.step import CoturnTls, certificate_paths_problem
@@ -34,7 +34,7 @@ def by_name(results) -> dict:
 
 
 def engine_for(root: Path, state: Path, **sections) -> Engine:
-    return Engine(Host(root), Config(sections), StateStore(state))
+    return Engine(LocalHost(root), Config(sections), StateStore(state))
 
 
 # --- without Docker ----------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def hardened_conf(coturn_, config: Config) -> None:
 @pytest.mark.docker
 def test_expired_another_name_and_untrusted_certificates_fail_with_clear_details(coturn, tmp_path):
     config = Config({"turn": coturn.values})
-    host, step = Host(coturn.root), CoturnTls()
+    host, step = LocalHost(coturn.root), CoturnTls()
     hardened_conf(coturn, config)  # no certificate yet: coturn starts without TLS
     before = by_name(step.live_checks(host, config))
     assert before["TLS handshake"].ok is False and "no TLS handshake with 127.0.0.1" in before["TLS handshake"].detail
@@ -166,7 +166,7 @@ def test_renewed_certificate_only_gets_sigusr2_and_coturn_serves_it(coturn, tmp_
     coturn.conf.write_text(set_options(text, {"no-tlsv1": True, "no-tlsv1_1": True}))
     write_pair(coturn.certs, coturn.ca, DOMAIN)
     coturn.restart()
-    engine = Engine(Host(root), config, StateStore(tmp_path / "state"))
+    engine = Engine(LocalHost(root), config, StateStore(tmp_path / "state"))
     assert engine.plan("coturn-tls").empty
 
     renewed = write_pair(coturn.certs, coturn.ca, DOMAIN)
@@ -190,7 +190,7 @@ def test_whole_apply_with_real_coturn_and_synapse_then_rollback(coturn, synapse,
     write_pair(coturn.certs, coturn.ca, DOMAIN)
     values_ = synapse.engine.config.to_dict()
     values_["turn"].update(coturn.values, no_cli=True, deny_private_peers=True)
-    engine = Engine(Host(root), Config(values_), StateStore(tmp_path / "turn-state"))
+    engine = Engine(LocalHost(root), Config(values_), StateStore(tmp_path / "turn-state"))
 
     before = by_name(engine.check("coturn-tls"))
     assert before["TLS handshake"].ok is False and before["DTLS handshake"].ok is False
@@ -232,7 +232,7 @@ def test_a_file_mounted_conf_is_recreated_not_restarted(coturn, tmp_path, docker
         images["tools"], ["turnserver", "-c", "/etc/turnserver.conf"], name=unique("coturn-file"), detach=True,
         volumes={str(config_dir / "turnserver.conf"): {"bind": "/etc/turnserver.conf", "mode": "ro"}})
     step = CoturnTls()
-    host = Host(coturn.root)
+    host = LocalHost(coturn.root)
     recreate = step._reload(host, Config({"turn": {**coturn.values, "container": container.name}}), container)
     restart = step._reload(host, Config({"turn": coturn.values}), coturn.container)
     assert type(recreate).__name__ == "ReplaceContainer" and "file bind mount" in recreate.diff()

@@ -13,6 +13,7 @@ from app.steps.cis.audit import daemon_items
 from app.shared.engine_facts import flag_keys, gather
 from app.editors.json_text import JsonEditError
 from app.engine.model import Status
+from app.host import LocalHost
 from tests.fixtures_core import failing, make_engine
 from tests.infra.second_engine import SecondEngine
 
@@ -104,13 +105,12 @@ def test_with_root_and_no_restart_command_the_machines_engine_is_never_restarted
 
 def test_an_invalid_daemon_json_is_refused_and_nothing_is_written(tmp_path, unique, images, docker_client):
     engine = make_engine(tmp_path, unique, images)
-    path = engine.host.path("/etc/docker/daemon.json")
-    path.parent.mkdir(parents=True)
-    path.write_text('{"icc": true,,}\n')
+    path = "/etc/docker/daemon.json"
+    engine.host.write_text(path, '{"icc": true,,}\n', None)
     with pytest.raises(JsonEditError, match="not valid JSON"):
         engine.plan("daemon")
     assert failing(engine.check("daemon")) == ["daemon.json has the settings"]
-    assert path.read_text() == '{"icc": true,,}\n'
+    assert engine.host.read_text(path) == '{"icc": true,,}\n'
     engine.host.close()
 
 
@@ -119,14 +119,14 @@ def test_keys_set_as_dockerd_flags_are_recognised():
     assert flag_keys(argv) >= {"icc", "log-opts", "live-restore", "containerd"}
 
 
-class StandInHost:
+class StandInHost(LocalHost):
     """Stand-in for a host this machine cannot be: a Docker 23+ engine (``dockerd --validate``) or
-    a BurmillaOS root. Only the methods the code under test calls; ``run`` records its argv."""
+    a BurmillaOS root. This machine (root /) except for the engine version, the OS name and
+    ``run``, which records its argv."""
 
     def __init__(self, version: str = "24.0.7", os_name: str = "Debian GNU/Linux", answer: int = 0):
-        from pathlib import Path
-
-        self.root, self.version, self.os_name, self.answer, self.ran = Path("/"), version, os_name, answer, []
+        super().__init__("/")
+        self.version, self.os_name, self.answer, self.ran = version, os_name, answer, []
 
     def docker_version(self) -> str:
         return self.version

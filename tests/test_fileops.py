@@ -4,7 +4,7 @@ import os
 
 from app.engine.actions import ApplyContext, EditFile, RestoreFile
 from app.fileops import atomic_write, backup
-from app.host.local import Host
+from app.host import LocalHost
 from app.redact import REDACTED, redact
 
 
@@ -47,10 +47,9 @@ def test_backup_copies_content_and_mode(tmp_path):
 
 
 def test_edit_file_under_root_backs_up_and_restores(tmp_path):
-    host = Host(tmp_path / "root")
+    host = LocalHost(tmp_path / "root")
     path = "/opt/coturn/turnserver.conf"
-    host.path(path).parent.mkdir(parents=True)
-    host.path(path).write_text("realm=a\nstatic-auth-secret=hunter2\n")
+    host.write_text(path, "realm=a\nstatic-auth-secret=hunter2\n", None)
     edit = EditFile(path, host.read_text(path), "realm=b\nstatic-auth-secret=hunter2\n")
     assert "hunter2" not in edit.diff()
     assert "-realm=a" in edit.diff() and "+realm=b" in edit.diff()
@@ -62,10 +61,10 @@ def test_edit_file_under_root_backs_up_and_restores(tmp_path):
 
 
 def test_edit_refuses_a_file_changed_since_the_plan(tmp_path):
-    host = Host(tmp_path)
-    host.path("/f").write_text("one\n")
+    host = LocalHost(tmp_path)
+    host.write_text("/f", "one\n", None)
     edit = EditFile("/f", "one\n", "two\n")
-    host.path("/f").write_text("someone else\n")
+    host.write_text("/f", "someone else\n", None)
     try:
         edit.apply(host, ApplyContext("t", tmp_path / "b"))
         raise AssertionError("should refuse")

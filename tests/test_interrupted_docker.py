@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from app.engine.runner import Engine
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.state import StateStore
 from tests.fixtures_core import make_engine
 
@@ -38,7 +38,7 @@ def kill_after(engine: Engine, monkeypatch, summary_start: str) -> None:
 def restarted(engine: Engine, tmp_path) -> Engine:
     """hardstep started again after the kill: new objects on the same state directory."""
     engine.host.close()
-    return Engine(Host(tmp_path / "root"), engine.config, StateStore(tmp_path / "state"))
+    return Engine(LocalHost(tmp_path / "root"), engine.config, StateStore(tmp_path / "state"))
 
 
 def names(docker_client, kind: str) -> set[str]:

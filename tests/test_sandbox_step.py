@@ -162,7 +162,7 @@ def test_privileged_check_fails_on_privileged_inspect_data(weak):
     engine, container = weak
     container.attrs["HostConfig"]["Privileged"] = True
     results = {name.split(": ", 1)[1]: (ok, detail) for name, ok, detail, _ in
-               _privileges(container, container.name, container.attrs["HostConfig"], {
+               _privileges(engine.host, container, container.name, container.attrs["HostConfig"], {
                    "no-new-privileges": "no", "seccomp": "engine default"})}
     assert results["not privileged"] == (False, "privileged")
     assert results["seccomp not unconfined"][0] is False  # privileged switches seccomp off

@@ -18,7 +18,7 @@ from app.config.settings import Config
 from app.editors.yaml_text import YamlEditError, load_plain
 from app.engine.runner import Engine
 from app.errors import HardstepError
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.model import Status
 from app.engine.state import StateStore
 from tests.fixtures_synapse import CONFIG, SERVER_NAME, TURN_SECRET, free_port, wait_for_health
@@ -38,7 +38,7 @@ def file_engine(tmp_path: Path, text: str | None, **synapse) -> Engine:
     if text is not None:
         (root / CONFIG.lstrip("/")).write_bytes(text.encode("utf-8"))
     values = {"server_name": "chat.example.org", "url": f"http://127.0.0.1:{free_port()}", **synapse}
-    return Engine(Host(root), Config({"synapse": values}), StateStore(tmp_path / "state"))
+    return Engine(LocalHost(root), Config({"synapse": values}), StateStore(tmp_path / "state"))
 
 
 def by_name(results) -> dict:

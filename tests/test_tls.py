@@ -86,3 +86,9 @@ def test_parse_address(text, expected):
 def test_parse_address_refuses(text):
     with pytest.raises(HardstepError):
         parse_address(text, 5349)
+
+
+def test_verify_chain_takes_the_ca_as_pem_text(server):
+    """The coturn-tls check reads [turn] ca_file through the host facade and hands over its text."""
+    port, ca, _ = server
+    assert verify_chain("127.0.0.1", port, "turn.hs.test", ca_pem=ca.cert_pem.bytes().decode()) is None

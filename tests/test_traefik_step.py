@@ -9,8 +9,6 @@ route to Synapse would, and exits at start when its traefik.toml names a proxy c
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from app.assets import asset_path
@@ -38,9 +36,8 @@ def lab(tmp_path, unique, images, docker_client):
 
 
 def start(engine, docker_client, images, port):
-    config = engine.host.path(engine.config.traefik.config)
-    config.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(asset_path("lab", "traefik.toml"), config)
+    engine.host.write_text(engine.config.traefik.config, asset_path("lab", "traefik.toml").read_text(), None)
+    config = engine.host.machine_path(engine.config.traefik.config)
     docker_client.networks.create(engine.config.traefik.web_network)
     assert engine.apply("private-network").ok
     assert engine.apply("socket-proxy").ok

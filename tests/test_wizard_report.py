@@ -8,6 +8,7 @@ action) the file written, and no more.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from app.engine.actions import ApplyContext
 from app.engine.undo import dump_records
@@ -26,9 +27,8 @@ def interrupted_engine(tmp_path, monkeypatch, completed: bool):
     monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
     register_file_step(monkeypatch)
     engine = wizard_engine(tmp_path)
-    target = engine.host.path(FileStandInStep.PATH)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(OLD)
+    engine.host.write_text(FileStandInStep.PATH, OLD, None)
+    target = Path(engine.host.machine_path(FileStandInStep.PATH))  # this machine: a local file
     action = engine.plan(FileStandInStep.id).actions[0]
     pending = action.prepare(engine.host, ApplyContext(FileStandInStep.id, engine.state.backup_dir(FileStandInStep.id)))
     engine.state.update_step(FileStandInStep.id, in_flight={"index": 0, "summary": action.summary,

@@ -16,7 +16,7 @@ from app.assets import read_asset
 from app.cli import make_engine
 from app.config.settings import Config, save_config
 from app.engine.runner import Engine
-from app.host.local import Host
+from app.host import LocalHost
 from app.engine.model import Applicability, CheckResult, Status
 from app.steps.base import Step
 from screens.app import HardstepApp
@@ -26,13 +26,13 @@ FIXED_DOCKER_VERSION = "20.10.24"
 SIZE = (80, 24)
 
 
-class FixedDockerHost(Host):
-    """Stand-in for snapshots only: the real Host, except that it reports a fixed Docker engine
+class FixedDockerHost(LocalHost):
+    """Stand-in for snapshots only: the real LocalHost, except that it reports a fixed Docker engine
     version (``FIXED_DOCKER_VERSION``) so pictures do not change from one machine to the next.
     It still connects to the real engine, so an unreachable engine is still reported as such."""
 
     def docker_version(self) -> str:
-        self.docker  # connect (or raise DockerUnavailable) exactly like the real Host
+        self.docker  # connect (or raise DockerUnavailable) exactly like the real LocalHost
         return FIXED_DOCKER_VERSION
 
 

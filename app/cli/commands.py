@@ -21,12 +21,12 @@ EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | None) -> "Engine":
     from app.config.settings import load_config
     from app.engine.runner import Engine
-    from app.host.local import Host
+    from app.host.local import LocalHost
     from app.engine.state import StateStore
 
     if root is not None and not Path(root).is_dir():
         raise HardstepError(f"--root {root} is not a directory")
-    return Engine(Host(root or "/"), load_config(config_path), StateStore(state_dir))
+    return Engine(LocalHost(root or "/"), load_config(config_path), StateStore(state_dir))
 
 
 def needs_docker(engine: "Engine", ids: list[str]) -> None:

@@ -15,7 +15,7 @@ from app.errors import ApplyError
 from app.config.validate import split_image
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 def hardstep_labels(step: str) -> dict[str, str]:
@@ -196,20 +196,17 @@ class RestartContainer(Action):
 def wait_for_http(url: str, timeout: float, ctx: ApplyContext, container) -> int:
     """Poll ``url`` until it answers below 500. Fails at once, with the container's own last
     error line, when the container stops instead; after ``timeout`` otherwise."""
-    import httpx
+    from app.net import http
 
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
-        try:
-            # Only "is it up?": the checks, not this wait, judge the certificate.
-            status = httpx.get(url, timeout=3, verify=False).status_code
-            if status < 500:
-                ctx.log(f"{container.name} answers at {url} (HTTP {status})")
-                return status
-            last = f"HTTP {status}"
-        except httpx.HTTPError as exc:
-            last = type(exc).__name__
+        # Only "is it up?": the checks, not this wait, judge the certificate.
+        answer = http.get(url, timeout=3, verify=False)
+        if answer.status is not None and answer.status < 500:
+            ctx.log(f"{container.name} answers at {url} (HTTP {answer.status})")
+            return answer.status
+        last = f"HTTP {answer.status}" if answer.status is not None else answer.failure
         container.reload()
         if container.status not in ("running", "restarting"):
             cause = failure_line(container.logs(tail=40).decode("utf-8", "replace").splitlines())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from app.containers.spec import MANAGED_LABEL, STEP_LABEL
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 _STATUS = re.compile(r"HTTP/\d(?:\.\d)? (\d{3})")
 _NOT_FOUND = "executable file not found"

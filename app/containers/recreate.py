@@ -17,7 +17,7 @@ from app.containers.spec import settings_of
 from app.redact import redact_value
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 # Config fields the create endpoint takes back as they were inspected.
 _CONFIG_KEYS = ("Domainname", "User", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce", "Env", "Cmd",

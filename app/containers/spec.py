@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from app.redact import redact_value
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 MANAGED_LABEL = "io.hardstep.managed-by"
 

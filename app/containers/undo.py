@@ -17,7 +17,7 @@ from app.errors import ApplyError
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 @record("network")

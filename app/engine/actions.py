@@ -8,21 +8,20 @@ the engine keeps in the state directory for rollback.
 from __future__ import annotations
 
 import difflib
-import glob
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from app.engine.model import Event, Reporter, ignore
 from app.engine.undo import UndoRecord, record
 from app.errors import ApplyError
-from app.fileops import backup
+from app.fileops import store_backup
 from app.redact import redact
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 Undo = UndoRecord  # what Action.apply and Action.prepare return: the records rollback needs
 
@@ -91,7 +90,8 @@ class EditFile(Action):
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # The backup is taken now, so the engine can save where it is before the file changes.
-        saved = backup(host.path(self.path), ctx.backup_dir) if host.read_text(self.path) is not None else None
+        data = host.read_bytes(self.path)
+        saved = store_backup(ctx.backup_dir, PurePosixPath(self.path).name, data) if data is not None else None
         self._prepared = self._record(saved)
         return [self._prepared]
 
@@ -128,10 +128,7 @@ class FileBackup(UndoRecord):
     def after_interrupt(self, host: "Host") -> None:
         """An atomic write killed before its rename leaves ``.<name>.*.hardstep-tmp`` beside the
         file (the file itself is intact): remove those."""
-        target = host.path(self.path)
-        if target.parent.is_dir():
-            for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.hardstep-tmp"):
-                leftover.unlink(missing_ok=True)
+        host.remove_temp_files(self.path)
 
 
 @dataclass
@@ -150,12 +147,11 @@ class RestoreFile(Action):
         return sh("cp", "-p", self.backup, self.path) if self.backup else sh("rm", self.path)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        target = host.path(self.path)
         if self.backup:
             data = Path(self.backup).read_bytes()
             host.write_text(self.path, data.decode("utf-8"), ctx.backup_dir)
         else:
-            target.unlink(missing_ok=True)
+            host.unlink(self.path)
         ctx.log(self.summary)
         return []
 

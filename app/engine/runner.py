@@ -16,7 +16,7 @@ from app.steps import get_step, step_ids
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
     from app.engine.state import StateStore
     from app.steps.base import Step
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 @dataclass

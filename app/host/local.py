@@ -1,68 +1,151 @@
-"""The host facade: the only place where hardstep touches the machine.
+"""``LocalHost``: the facade for the machine hardstep runs on.
 
-Three doors: the Docker engine (through the SDK, never the CLI), files under a root prefix
-(``--root DIR`` maps ``/opt/x`` to ``DIR/opt/x`` for the practice lab and tests), and
-subprocesses given as argument lists (never shell strings).
+Managed files live under a root prefix (``--root DIR`` maps ``/opt/x`` to ``DIR/opt/x`` for the
+practice lab and tests). /proc, /sys and /run are read from this machine as they are: they are
+the running kernel's and daemons', and a practice root has none of its own, so checks of the
+engine (its flags, its containers' first processes) look at the real engine in both cases.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app.errors import DockerUnavailable, HardstepError
+from app.errors import CommandTimeout, DockerUnavailable, HardstepError
+from app.host.base import CommandResult, FileStat, Host
 from app.fileops import atomic_write, backup
 
 if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
     import docker
 
 
-class Host:
+class LocalHost(Host):
     def __init__(self, root: Path | str = "/", docker_timeout: int = 30):
         self.root = Path(root).resolve()
         self._docker_timeout = docker_timeout
         self._docker: "docker.DockerClient | None" = None
 
-    # --- files -----------------------------------------------------------------------------
+    # --- managed files ---------------------------------------------------------------------
     def path(self, absolute: str) -> Path:
-        """Where an absolute path of the managed host lives on this machine."""
+        """Where a host path lives on this machine. Local only, not part of ``Host``: what
+        holds a local Path cannot work on a remote host."""
         if not absolute.startswith("/"):
             raise HardstepError(f"internal: {absolute!r} is not an absolute path")
         return self.root / absolute.lstrip("/")
 
-    def read_text(self, absolute: str) -> str | None:
-        """The file's text, or None when it does not exist."""
+    def read_bytes(self, absolute: str) -> bytes | None:
         try:
-            return self.path(absolute).read_bytes().decode("utf-8")
+            return self.path(absolute).read_bytes()
         except FileNotFoundError:
             return None
         except PermissionError:
             raise HardstepError(f"permission denied reading {absolute}; run hardstep as root") from None
 
+    def read_text(self, absolute: str) -> str | None:
+        data = self.read_bytes(absolute)
+        return None if data is None else data.decode("utf-8")
+
     def write_text(self, absolute: str, text: str, backup_dir: Path | None) -> Path | None:
-        """Back the file up (when it exists), then replace it atomically. Returns the backup.
-        ``backup_dir=None``: the caller took the backup already (``EditFile.prepare``)."""
         target = self.path(absolute)
         saved = backup(target, backup_dir) if backup_dir is not None and target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, text)
         return saved
 
-    def os_release(self) -> dict[str, str]:
-        text = self.read_text("/etc/os-release") or self.read_text("/usr/lib/os-release") or ""
-        fields: dict[str, str] = {}
-        for line in text.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key.strip() and not key.startswith("#"):
-                fields[key.strip()] = value.strip().strip('"').strip("'")
-        return fields
+    def exists(self, absolute: str) -> bool:
+        return self.path(absolute).exists()
 
-    # --- docker ----------------------------------------------------------------------------
+    def is_dir(self, absolute: str) -> bool:
+        return self.path(absolute).is_dir()
+
+    def stat(self, absolute: str) -> FileStat | None:
+        try:
+            st = self.path(absolute).stat()
+        except FileNotFoundError:
+            return None
+        return FileStat(st.st_mode & 0o7777, st.st_uid, st.st_gid)
+
+    def unlink(self, absolute: str) -> None:
+        self.path(absolute).unlink(missing_ok=True)
+
+    def remove_temp_files(self, absolute: str) -> list[str]:
+        target = self.path(absolute)
+        if not target.parent.is_dir():
+            return []
+        removed = []
+        # The pattern atomic_write's mkstemp uses (fileops.py).
+        for leftover in target.parent.glob(f".{glob.escape(target.name)}.*.hardstep-tmp"):
+            leftover.unlink(missing_ok=True)
+            removed.append(str(leftover))
+        return removed
+
+    def machine_path(self, absolute: str) -> str:
+        # The engine and commands run on this machine, so they see the prefixed path.
+        return str(self.path(absolute))
+
+    # --- commands --------------------------------------------------------------------------
+    def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:
+        if isinstance(argv, str) or not all(isinstance(a, str) for a in argv):
+            raise HardstepError("internal: commands are argument lists, never shell strings")
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
+                                  env={**os.environ, "LC_ALL": "C"})
+        except subprocess.TimeoutExpired as exc:
+            raise CommandTimeout(str(exc)) from None  # the same words subprocess uses
+        return CommandResult(list(argv), done.returncode, done.stdout, done.stderr)
+
+    def which(self, name: str) -> str | None:
+        return shutil.which(name)
+
+    # --- the running system: this machine's, whatever the root prefix ------------------------
+    def selinux_enforcing(self) -> bool:
+        return _kernel_text("/sys/fs/selinux/enforce") == "1"
+
+    def apparmor_enabled(self) -> bool:
+        return _kernel_text("/sys/module/apparmor/parameters/enabled") == "Y"
+
+    def apparmor_profiles(self) -> list[str]:
+        text = _kernel_text("/sys/kernel/security/apparmor/profiles") or ""
+        return [line.split(" (")[0] for line in text.splitlines()]  # "name (enforce)"
+
+    def uses_systemd(self) -> bool:
+        return Path("/run/systemd/system").is_dir()
+
+    def engine_processes_visible(self) -> bool:
+        # A unix socket means the engine runs on this machine; tcp:// or ssh:// one is elsewhere.
+        docker_host = os.environ.get("DOCKER_HOST", "")
+        return not docker_host or docker_host.startswith("unix://")
+
+    def process_ids(self) -> list[int]:
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+    def process_name(self, pid: int) -> str | None:
+        return _kernel_text(f"/proc/{int(pid)}/comm")
+
+    def process_argv(self, pid: int) -> list[str] | None:
+        try:
+            data = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+        except OSError:
+            return None
+        return data.decode("utf-8", "replace").split("\0")
+
+    def process_status(self, pid: int) -> dict[str, str] | None:
+        text = _kernel_text(f"/proc/{int(pid)}/status")
+        if text is None:
+            return None
+        return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+
+    def pid_from_file(self, pidfile: str) -> int | None:
+        text = _kernel_text(pidfile)
+        return int(text) if text and text.isdigit() else None
+
+    # --- the Docker engine -----------------------------------------------------------------
     @property
     def docker(self) -> "docker.DockerClient":
-        """A connected SDK client; raises DockerUnavailable with what to do next."""
         if self._docker is None:
             import docker
             from docker.errors import DockerException
@@ -78,33 +161,18 @@ class Host:
             self._docker = client
         return self._docker
 
-    def docker_version(self) -> str:
-        return str(self.docker.version().get("Version", "unknown"))
-
-    def docker_status(self) -> tuple[bool, str]:
-        """(reachable, version or the reason it is not)."""
-        try:
-            return True, self.docker_version()
-        except DockerUnavailable as exc:
-            return False, str(exc)
-
-    def selinux_enforcing(self) -> bool:
-        try:
-            return Path("/sys/fs/selinux/enforce").read_text().strip() == "1"
-        except OSError:
-            return False
-
-    # --- subprocesses ----------------------------------------------------------------------
-    def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> subprocess.CompletedProcess:
-        if isinstance(argv, str) or not all(isinstance(a, str) for a in argv):
-            raise HardstepError("internal: commands are argument lists, never shell strings")
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
-                              env={**os.environ, "LC_ALL": "C"})
-
     def close(self) -> None:
         if self._docker is not None:
             self._docker.close()
             self._docker = None
+
+
+def _kernel_text(path: str) -> str | None:
+    """A file of the running system, stripped; None when it cannot be read."""
+    try:
+        return Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _short(exc: Any) -> str:

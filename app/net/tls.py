@@ -58,9 +58,10 @@ def fetch_certificate(host: str, port: int, server_name: str, timeout: float = 1
 
 
 def verify_chain(host: str, port: int, server_name: str, ca_file: str | None = None,
-                 timeout: float = 10) -> str | None:
-    """None when a verifying handshake (trust store or ``ca_file``, name check) succeeds, else why not."""
-    context = ssl.create_default_context(cafile=ca_file or None)
+                 timeout: float = 10, ca_pem: str | None = None) -> str | None:
+    """None when a verifying handshake (trust store, or the CA in the local ``ca_file`` or in the
+    PEM text ``ca_pem``; name check) succeeds, else why not."""
+    context = ssl.create_default_context(cafile=ca_file or None, cadata=ca_pem or None)
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name):

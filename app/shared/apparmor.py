@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 PROFILE = "hardstep-sandbox"
 PROFILE_PATH = "/etc/apparmor.d/hardstep-sandbox"
 ASSET = ("apparmor", "hardstep-sandbox")
-_KERNEL_FLAG = Path("/sys/module/apparmor/parameters/enabled")  # the running kernel's, never under --root
 
 
 def profile_text() -> str:
@@ -23,22 +20,14 @@ def profile_text() -> str:
 
 def unavailable(host: "Host") -> str | None:
     """Why AppArmor cannot be used here, or None when it can."""
-    try:
-        enabled = _KERNEL_FLAG.read_text().strip() == "Y"
-    except OSError:
-        enabled = False
-    if not enabled:
+    if not host.apparmor_enabled():  # the running kernel's flag, never under --root
         return "this kernel has no AppArmor (SELinux hosts and many small distributions do not use it)"
     if not any(o.startswith("name=apparmor") for o in host.docker.info().get("SecurityOptions") or []):
         return "the Docker engine does not report AppArmor support"
-    if shutil.which("apparmor_parser") is None:
+    if host.which("apparmor_parser") is None:
         return "apparmor_parser is not installed (Debian: apt-get install apparmor)"
     return None
 
 
 def loaded(host: "Host") -> bool:
-    try:
-        text = Path("/sys/kernel/security/apparmor/profiles").read_text()
-    except OSError:
-        return False
-    return any(line.split(" (")[0] == PROFILE for line in text.splitlines())
+    return PROFILE in host.apparmor_profiles()

@@ -9,18 +9,15 @@ default; and with the userland proxy on, publishing a port starts a ``docker-pro
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.containers.spec import MANAGED_LABEL, STEP_LABEL
-from app.shared.inside import engine_is_local
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 ICC = "com.docker.network.bridge.enable_icc"
 _PROBE_PORT = "8080/tcp"
@@ -103,24 +100,21 @@ def fresh_container(host: "Host", image: str, wait: float = 15) -> FreshContaine
         found.raw_socket = None if "RAW=" not in output else "RAW=open" in output
         if "READY" not in output:
             found.error = f"the probe container said nothing within {wait:.0f}s"
-        found.userland_proxies = _proxies_for(container.attrs) if engine_is_local() else None
+        found.userland_proxies = _proxies_for(host, container.attrs) if host.engine_processes_visible() else None
         return found
     finally:
         container.remove(force=True)
 
 
-def _proxies_for(attrs: dict[str, Any]) -> list[str]:
-    """docker-proxy processes forwarding the probe's published port (read-only scan of /proc)."""
+def _proxies_for(host: "Host", attrs: dict[str, Any]) -> list[str]:
+    """docker-proxy processes forwarding the probe's published port (a read-only look at them)."""
     settings = attrs.get("NetworkSettings") or {}
     binding = ((settings.get("Ports") or {}).get(_PROBE_PORT) or [{}])[0]
     wanted = {"-host-port": binding.get("HostPort"), "-container-ip": settings.get("IPAddress"),
               "-container-port": _PROBE_PORT.split("/")[0]}
     found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
-        except OSError:
-            continue
+    for pid in host.process_ids():
+        argv = host.process_argv(pid)
         if not argv or not argv[0].endswith("docker-proxy"):
             continue
         given = dict(zip(argv[1::2], argv[2::2]))
@@ -129,15 +123,13 @@ def _proxies_for(attrs: dict[str, Any]) -> list[str]:
     return found
 
 
-def dockerd_flags(pidfile: str) -> list[str] | None:
+def dockerd_flags(host: "Host", pidfile: str) -> list[str] | None:
     """The running dockerd's command-line arguments (its pidfile names it); None when unknown."""
-    try:
-        pid = Path(pidfile).read_text().strip()
-        if Path(f"/proc/{pid}/comm").read_text().strip() != "dockerd":
-            return None
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")[1:]
-    except (OSError, ValueError):
+    pid = host.pid_from_file(pidfile)
+    if pid is None or host.process_name(pid) != "dockerd":
         return None
+    argv = host.process_argv(pid)
+    return argv[1:] if argv is not None else None
 
 
 def flag_keys(argv: list[str]) -> set[str]:

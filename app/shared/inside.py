@@ -1,15 +1,16 @@
 """Proof from inside a sandboxed container: ``exec`` small shell probes where the image has a
-shell, and read the kernel's view of its first process (``/proc/<pid>/status``) when the engine
-runs on this machine. Each probe returns ``(ok, detail, evidence)``; ``ok`` None means it could
-not run (the caller then falls back to the inspect data).
+shell, and read the kernel's view of its first process (through the host facade) when the
+engine's processes are visible there. Each probe returns ``(ok, detail, evidence)``; ``ok``
+None means it could not run (the caller then falls back to the inspect data).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.host.base import Host
 
 Probe = tuple["bool | None", str, dict[str, Any]]
 
@@ -79,20 +80,11 @@ def process_limit(container, limit: int) -> Probe:
     return True, f"process {wanted} could not start: {_last(out)}", evidence
 
 
-def engine_is_local() -> bool:
-    """The engine's processes are visible in this machine's /proc (a unix socket, no remote host)."""
-    docker_host = os.environ.get("DOCKER_HOST", "")
-    return not docker_host or docker_host.startswith("unix://")
-
-
-def process_status(container) -> dict[str, str] | None:
-    """``NoNewPrivs``, ``Seccomp``... of the container's first process, from this machine's /proc
-    (read-only); None when the engine is elsewhere or the process is gone."""
+def process_status(host: "Host", container) -> dict[str, str] | None:
+    """``NoNewPrivs``, ``Seccomp``... of the container's first process, as the kernel shows it
+    (read-only); None when the engine's processes are not visible from the host facade or the
+    process is gone."""
     pid = (container.attrs.get("State") or {}).get("Pid")
-    if not pid or not engine_is_local():
+    if not pid or not host.engine_processes_visible():
         return None
-    try:
-        text = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+    return host.process_status(pid)

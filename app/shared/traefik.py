@@ -98,13 +98,13 @@ def _file_check(step, host: "Host", config: "Config") -> CheckResult:
 
 
 def _route_check(step, config: "Config") -> CheckResult:
-    import httpx
+    from app.net import http
 
     url = config.synapse.url.rstrip("/") + "/_matrix/client/versions"
-    try:
-        status = httpx.get(url, timeout=5, follow_redirects=True).status_code
-    except httpx.HTTPError as exc:
+    answer = http.get(url, timeout=5, follow_redirects=True)
+    status = answer.status
+    if status is None:
         return step.check("route through Traefik answers", None,
-                          f"skipped: {url} is not reachable from here ({type(exc).__name__})", url=url)
+                          f"skipped: {url} is not reachable from here ({answer.failure})", url=url)
     return step.check("route through Traefik answers", status == 200, f"GET {url} -> {status}",
                       url=url, status=status)

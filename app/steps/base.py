@@ -11,7 +11,7 @@ from app.engine.model import Applicability, CheckResult
 if TYPE_CHECKING:
     from app.config.settings import Config
     from app.engine.undo import UndoRecord
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 class Step:

@@ -10,16 +10,16 @@ pass-through can show us that certificate: a proxy that terminates TLS shows its
 from __future__ import annotations
 
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.net.tcp import read_until, resolves
 from app.net.tls import TlsError, describe, fetch_certificate, fingerprint, parse_address
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 SERVE_SECONDS = 30  # s_server's own limit, in case hardstep dies before it stops it
@@ -73,9 +73,7 @@ def check_passthrough(host: "Host", config: "Config") -> Verdict:
     container = find_container(host, name)
     if container is None or container.status != "running":
         return Verdict(None, f"skipped: the acme container {name} is not running", evidence)
-    try:
-        socket.getaddrinfo(connect_host, port, type=socket.SOCK_STREAM)
-    except OSError:
+    if not resolves(connect_host, port):
         return Verdict(None, f"skipped: {connect_host} does not resolve from here; "
                        "set [traefik] https_address to where Traefik's TLS entrypoint answers", evidence)
     cert_pem, key_pem, der = throwaway_certificate(domain)
@@ -124,16 +122,8 @@ class ThrowawayServer:
                 "sh", str(SERVE_SECONDS), f"{self.folder}/cert.pem", f"{self.folder}/key.pem"]
         self._exec = api.exec_create(self.container.id, argv, stdin=True)["Id"]
         self._socket = api.exec_start(self._exec, socket=True)._sock
-        self._socket.settimeout(0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "ACCEPT" not in self.output:
-            try:
-                data = self._socket.recv(4096)
-            except socket.timeout:
-                continue
-            if not data:
-                break  # s_server exited (bind failure, missing openssl)
-            self.output += data.decode("utf-8", "replace")
+        # The stream ends early when s_server exits (bind failure, missing openssl).
+        self.output = read_until(self._socket, "ACCEPT", timeout=10)
         for line in self.output.splitlines():
             if "pid " in line:
                 self.pid = line.split("pid ", 1)[1].strip()

@@ -22,7 +22,7 @@ from app.config.validate import is_abs_path, is_docker_name, is_email, is_hostna
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 SCRIPT_PATH = "/usr/local/bin/hardstep-renew-cert"
 CRON_MARK = SCRIPT_PATH  # the crontab line hardstep owns is the one that runs this script

@@ -26,7 +26,7 @@ from app.config.validate import is_hostname
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 # Restart, stop and kill (the SIGUSR2 reload) only: POST on, CONTAINERS off so nothing is created.
 NARROW_ENV = {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}
@@ -137,7 +137,7 @@ class Acme(Step):
         return AcmeSpec(
             name=config.acme.container, image=config.acme.image, network=config.docker.private_network,
             extra_networks=[config.acme.network], command=list(COMMAND),
-            binds=[f"{host.path(certs)}:{certs}"], restart="unless-stopped",
+            binds=[f"{host.machine_path(certs)}:{certs}"], restart="unless-stopped",
             cap_drop=["MKNOD", "NET_RAW"], security_opt=["no-new-privileges"],
             labels=hardstep_labels(self.id) | traefik_labels(host, config),
         )
@@ -152,7 +152,7 @@ class Acme(Step):
             raise HardstepError(f"the network {docker.private_network} does not exist yet; "
                                 "apply the private-network step first")
         spec, narrow = self.acme_spec(host, config), self.narrow_spec(host, config)
-        if not acme.email and not host.path(config.turn.cert).exists():
+        if not acme.email and not host.exists(config.turn.cert):
             raise HardstepError("the first certificate needs an account with the certificate authority: "
                                 "set [acme] email in settings")
         script, line = inside.renewal_script(config), inside.crontab_line(config)

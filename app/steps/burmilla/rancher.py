@@ -1,7 +1,7 @@
 """RancherOS and BurmillaOS: which one a host runs, and the ``ros`` commands that move it.
 
 The OS is read from ``/etc/os-release`` (under ``--root``) by ``NAME``: BurmillaOS keeps
-``ID=rancheros`` (FACTS). ``ros`` is found on this process's PATH; it prints ``ros version vX``
+``ID=rancheros`` (FACTS). ``ros`` is found on the host's PATH; it prints ``ros version vX``
 for ``ros -v`` and ``vX`` for ``ros os version``.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ from app.errors import ApplyError, HardstepError
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 RANCHER, BURMILLA = "RancherOS", "BurmillaOS"
 UPGRADE_KEY = "rancher.upgrade.url"
@@ -69,7 +68,7 @@ def detect_os(host: "Host") -> OsInfo:
     release = host.os_release()
     name = release.get("NAME", "")
     version = release.get("VERSION_ID") or release.get("VERSION", "")
-    if not name and ros_program():
+    if not name and ros_program(host):
         version = ros_output(host, "os", "version", check=False).strip()
         # RancherOS ended at v1.5.x; BurmillaOS started at v1.9.0.
         if parse_version(version):
@@ -77,13 +76,13 @@ def detect_os(host: "Host") -> OsInfo:
     return OsInfo(name, version, release.get("PRETTY_NAME", ""))
 
 
-def ros_program() -> str | None:
-    return shutil.which("ros")
+def ros_program(host: "Host") -> str | None:
+    return host.which("ros")
 
 
 def ros_output(host: "Host", *args: str, check: bool = True, timeout: float = ROS_TIMEOUT) -> str:
     """What ``ros ARGS`` prints; ApplyError naming the command when it fails and ``check``."""
-    program = ros_program()
+    program = ros_program(host)
     if program is None:
         raise HardstepError("ros was not found on PATH; run hardstep on the RancherOS host itself")
     result = host.run([program, *args], timeout=timeout)
@@ -96,7 +95,7 @@ def ros_output(host: "Host", *args: str, check: bool = True, timeout: float = RO
 
 def ros_version(host: "Host") -> str | None:
     """The version ``ros -v`` reports (``ros version v1.9.6`` -> ``v1.9.6``), None without ros."""
-    if ros_program() is None:
+    if ros_program(host) is None:
         return None
     words = ros_output(host, "-v", check=False).split()
     return words[-1] if words else ""
@@ -250,7 +249,7 @@ class UpgradeOS(Action):
         try:
             ros_output(host, *self.args, timeout=UPGRADE_TIMEOUT)
         except Exception:
-            host.path(MARKER).unlink(missing_ok=True)  # nothing was upgraded: no record of it
+            host.unlink(MARKER)  # nothing was upgraded: no record of it
             raise
         ctx.log("ros os upgrade returned without rebooting: reboot now (sudo reboot), then run hardstep "
                 "again", level="warning")

@@ -18,7 +18,7 @@ from app.shared.traefik import FIRST_FIXED, compatibility_check, traefik_checks,
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 SECOND_REBOOT = ("a second reboot is needed (a known BurmillaOS quirk after an upgrade): run sudo reboot, "
                  "reconnect, and run hardstep again")
@@ -45,7 +45,7 @@ class Burmilla(Step):
         target, channel = config.burmilla.target, config.burmilla.channel
         if rancher.reached(info, target):
             return []
-        if rancher.ros_program() is None:
+        if rancher.ros_program(host) is None:
             raise HardstepError(f"{info.describe()} but ros was not found on PATH; run hardstep on the host itself")
         # The official order: default console, then the channel, then the upgrade (FACTS).
         actions: list[Action] = []

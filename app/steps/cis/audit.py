@@ -17,6 +17,7 @@ from app.shared.container_security import DANGEROUS_CAPS, caps, view
 
 if TYPE_CHECKING:
     from app.config.settings import Config
+    from app.host.base import Host
 
 Result = tuple[str, "bool | None", str, dict[str, Any]]  # (check, ok, detail, evidence)
 
@@ -45,12 +46,13 @@ def _result(item: str, subject: str, ok: bool | None, detail: str, accepted: str
                               **({"accepted": accepted} if accepted else {}), **evidence}
 
 
-def container_items(container, config: "Config", apparmor_missing: str | None) -> Iterator[Result]:
+def container_items(host: "Host", container, config: "Config",
+                    apparmor_missing: str | None) -> Iterator[Result]:
     attrs = container.attrs
     name = container.name
     hc = attrs.get("HostConfig") or {}
     shown = view(attrs)
-    status = probes.process_status(container) or {}
+    status = probes.process_status(host, container) or {}
     image = (attrs.get("Config") or {}).get("Image", "")
 
     profile = attrs.get("AppArmorProfile") or ""

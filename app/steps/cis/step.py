@@ -14,7 +14,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 class CisAudit(Step):
@@ -36,5 +36,5 @@ class CisAudit(Step):
             if labels.get("io.hardstep.step") == "probe":
                 continue  # hardstep's own short-lived probes
             results += [self.check(name, ok, detail, **evidence)
-                        for name, ok, detail, evidence in container_items(container, config, missing)]
+                        for name, ok, detail, evidence in container_items(host, container, config, missing)]
         return results

@@ -16,7 +16,7 @@ from app.engine.model import CheckResult, utcnow
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
     from app.net.tls import CertInfo
 
 WARN_DAYS = 14
@@ -78,7 +78,8 @@ class TurnChecks:
         try:
             pem = host.read_text(cert_path)
             key = host.read_text(key_path)
-            mode = host.path(key_path).stat().st_mode & 0o777 if key is not None else None
+            found = host.stat(key_path) if key is not None else None
+            mode = found.mode & 0o777 if found is not None else None
         except HardstepError as exc:
             return [self.check("certificate and key files", False, str(exc))]
         chain = pem_certificates(pem.encode()) if pem else []
@@ -134,8 +135,12 @@ class TurnChecks:
         if days < 0:
             return self.check(name, False, f"the certificate for {domain} expired on {info.not_after:%Y-%m-%d}; "
                               "renew it (the acme step's renewal script)", **evidence)
-        ca = str(host.path(config.turn.ca_file)) if config.turn.ca_file else None
-        problem = verify_chain(address, port, domain, ca)
+        ca = config.turn.ca_file or None
+        # The CA file is the host's; the handshake runs from here, so it gets the file's text.
+        ca_pem = host.read_text(ca) if ca else None
+        if ca and ca_pem is None:
+            return self.check(name, False, f"{ca} does not exist; fix [turn] ca_file", **evidence)
+        problem = verify_chain(address, port, domain, ca_pem=ca_pem)
         if problem:
             store = f"the CA in {config.turn.ca_file}" if ca else "this machine's trust store"
             return self.check(name, False, f"the certificate for {domain} is not trusted by {store}: {problem}",

@@ -12,17 +12,16 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.containers.actions import RestartContainer, find_container
-from app.errors import ApplyError
+from app.errors import ApplyError, CommandTimeout
 
 if TYPE_CHECKING:
-    from app.host.local import Host
+    from app.host.base import Host
 
 Version = tuple[int, int, int]
 # 4.7.0: TLS 1.0/1.1 are off by default and no-tlsv1/no-tlsv1_1 are no longer known.
@@ -161,7 +160,7 @@ def dtls_certificate(host: "Host", address: str, port: int, server_name: str,
     argv = ["openssl", "s_client", "-dtls", "-connect", f"{address}:{port}", "-servername", server_name]
     try:
         run = host.run(argv, timeout=timeout, input="")  # stdin closed: s_client exits after the handshake
-    except subprocess.TimeoutExpired:
+    except CommandTimeout:
         return None, f"no DTLS answer on UDP {address}:{port} within {timeout:.0f}s"
     match = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", run.stdout, re.DOTALL)
     found = pem_certificates(match[0].encode()) if match else []

@@ -26,7 +26,7 @@ from app.shared.synapse import refuse_example_url, restart_synapse
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 FIREWALL_NOTE = {
     False: "turns: only: every client talks TLS to the TURN server, which strict firewalls that let only "
@@ -54,7 +54,7 @@ def mounted_at_same_path(container, path: str, host: "Host") -> bool:
     for mount in container.attrs.get("Mounts") or []:
         target = mount.get("Destination", "")
         if mount.get("Type") == "bind" and PurePosixPath(path).is_relative_to(target) \
-                and mount.get("Source") in (target, str(host.path(target))):
+                and mount.get("Source") in (target, host.machine_path(target)):
             return True
     return False
 
@@ -126,7 +126,7 @@ class CoturnTls(Step, TurnChecks):
         from app.containers.recreate import Twin, image_config
 
         sources = {m.get("Source") for m in container.attrs.get("Mounts") or [] if m.get("Type") == "bind"}
-        if str(host.path(config.turn.config)) in sources or config.turn.config in sources:
+        if host.machine_path(config.turn.config) in sources or config.turn.config in sources:
             twin = Twin(container.attrs, image_config=image_config(host, container.attrs["Image"]))
             return ReplaceContainer(twin, f"(no setting changes: recreated so it reads the new {config.turn.config};\n"
                                           " a file bind mount keeps showing the old file to a running container)\n")

@@ -4,7 +4,6 @@ of the whole wizard, so it says what stops, waits for the engine and reports wha
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext, FileBackup, Undo, sh
 from app.engine.undo import UndoRecord, record
-from app.errors import ApplyError, HardstepError
+from app.errors import ApplyError, CommandTimeout, HardstepError
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 _COMES_BACK = ("always", "unless-stopped")
 
@@ -30,7 +29,7 @@ def restart_command(host: "Host", config: "Config") -> tuple[list[str] | None, s
                       "set [docker] restart_command")
     if host.os_release().get("NAME") in ("BurmillaOS", "RancherOS"):
         return ["system-docker", "restart", "docker"], "BurmillaOS runs the engine as a system-docker service"
-    if Path("/run/systemd/system").is_dir():
+    if host.uses_systemd():
         return ["systemctl", "restart", "docker"], "systemd"
     return None, "neither systemd nor BurmillaOS was found; set [docker] restart_command"
 
@@ -102,7 +101,7 @@ class RestartEngine(Action):
         ctx.log(f"restarting the Docker engine: {sh(*self.argv)}", level="warning")
         try:
             done = host.run(self.argv, timeout=self.timeout)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except (OSError, CommandTimeout) as exc:
             raise ApplyError(f"the restart command failed: {exc}") from None
         if done.returncode != 0:
             raise ApplyError(f"the restart command exited {done.returncode}: "

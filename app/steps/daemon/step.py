@@ -21,7 +21,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 USERNS = ("userns-remap (opt-in): the engine maps root in containers to an unprivileged host user. "
           "Consequences: it then keeps images, containers and volumes in a new folder under its data root, so "
@@ -45,7 +45,7 @@ class Daemon(Step):
         """(the keys hardstep sets in daemon.json, why some are left out)."""
         d = config.docker
         wanted: dict[str, Any] = {"icc": False, "userland-proxy": False, "live-restore": True,
-                                  "no-new-privileges": True, "seccomp-profile": str(host.path(d.seccomp_profile))}
+                                  "no-new-privileges": True, "seccomp-profile": host.machine_path(d.seccomp_profile)}
         notes = []
         if facts.swarm:
             del wanted["live-restore"]
@@ -57,7 +57,7 @@ class Daemon(Step):
             notes.append(f"log rotation is left out: the {driver} log driver takes no max-size/max-file")
         if d.userns_remap:
             wanted["userns-remap"] = "default"
-        flags = dockerd_flags(document.get("pidfile") or "/var/run/docker.pid") or []
+        flags = dockerd_flags(host, document.get("pidfile") or "/var/run/docker.pid") or []
         for key in sorted(set(wanted) & flag_keys(flags)):
             del wanted[key]
             notes.append(f"{key} is left out: the running dockerd sets --{key} on its command line, and dockerd "
@@ -65,7 +65,7 @@ class Daemon(Step):
         given = next((w.split("=", 1)[1] for w in flags if w.startswith("--config-file=")), None)
         if given is None and "--config-file" in flags:
             given = flags[flags.index("--config-file") + 1]
-        if given and given != str(host.path(d.daemon_config)):
+        if given and given != host.machine_path(d.daemon_config):
             notes.append(f"the running dockerd reads {given}, not {d.daemon_config}: set [docker] daemon_config")
         return wanted, notes
 

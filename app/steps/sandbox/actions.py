@@ -12,7 +12,7 @@ from app.errors import ApplyError
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 
 @record("limits")
@@ -141,7 +141,7 @@ class LoadAppArmorProfile(Action):
         return sh("apparmor_parser", "-r", "-W", self.path)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        done = host.run(["apparmor_parser", "-r", "-W", str(host.path(self.path))])
+        done = host.run(["apparmor_parser", "-r", "-W", host.machine_path(self.path)])
         if done.returncode != 0:
             raise ApplyError(f"apparmor_parser refused {self.path}: {(done.stderr or done.stdout).strip()[-300:]}")
         ctx.log(f"loaded AppArmor profile {self.profile}")

@@ -3,7 +3,7 @@ kernel's view of its first process, and the engine's inspect data."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from app.shared import inside as probes
 from app.shared.apparmor import PROFILE
@@ -11,11 +11,15 @@ from app.shared.container_security import DANGEROUS_CAPS, caps, cpus_of, view
 from app.steps.sandbox.profile import Sandbox
 from app.config.units import format_size
 
+if TYPE_CHECKING:
+    from app.host.base import Host
+
 Result = tuple[str, "bool | None", str, dict[str, Any]]  # (check, ok, detail, evidence)
 MAX_PROBED_PIDS = 200
 
 
-def container_checks(container, box: Sandbox, info: dict[str, Any], apparmor_missing: str | None) -> Iterator[Result]:
+def container_checks(host: "Host", container, box: Sandbox, info: dict[str, Any],
+                     apparmor_missing: str | None) -> Iterator[Result]:
     """Every check of one running container, named ``<container>: <what>``."""
     name = container.name
     hc = container.attrs.get("HostConfig") or {}
@@ -56,7 +60,7 @@ def container_checks(container, box: Sandbox, info: dict[str, Any], apparmor_mis
         yield (f"{name}: process limit holds",
                *probe_or(lambda c: probes.process_limit(c, probe_limit), fallback))
     yield from _limits(name, hc, current, box, info)
-    yield from _privileges(container, name, hc, current)
+    yield from _privileges(host, container, name, hc, current)
     if apparmor_missing:
         yield f"{name}: AppArmor profile", None, f"skipped: {apparmor_missing}", {}
     elif not box.role.limits_only:
@@ -84,8 +88,8 @@ def _limits(name: str, hc: dict, current: dict[str, str], box: Sandbox, info: di
            {"pids_limit": hc.get("PidsLimit")})
 
 
-def _privileges(container, name: str, hc: dict, current: dict[str, str]) -> Iterator[Result]:
-    status = probes.process_status(container) or {}
+def _privileges(host: "Host", container, name: str, hc: dict, current: dict[str, str]) -> Iterator[Result]:
+    status = probes.process_status(host, container) or {}
     nnp = current["no-new-privileges"] == "yes"
     if "NoNewPrivs" in status:
         live = status["NoNewPrivs"] == "1"

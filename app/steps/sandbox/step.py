@@ -25,7 +25,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 ICC = "com.docker.network.bridge.enable_icc"
 _KEPT = re.compile(r"-hardstep-\d{14}$")  # containers ReplaceContainer keeps for rollback
@@ -157,7 +157,7 @@ class Sandbox(Step):
                 continue
             box = sandbox_for(container.attrs, config, profile)
             isolating = isolating or bool(box.isolate_on)
-            for check, ok, detail, evidence in container_checks(container, box, info, missing):
+            for check, ok, detail, evidence in container_checks(host, container, box, info, missing):
                 results.append(self.check(check, ok, detail, container=name, role=box.role.name, **evidence))
         return results + ([self._restricted_network(host, config)] if isolating else [])
 

@@ -16,7 +16,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 class SocketProxy(Step):
     id = "socket-proxy"

@@ -23,7 +23,7 @@ from app.steps.base import Step
 
 if TYPE_CHECKING:
     from app.config.settings import Config
-    from app.host.local import Host
+    from app.host.base import Host
 
 DIRECTORY_KEYS = ("allow_public_rooms_without_auth", "allow_public_rooms_over_federation")
 WHITELIST_KEY = "federation_domain_whitelist"
@@ -238,15 +238,8 @@ def _evidence(values: dict[str, Any]) -> dict[str, Any]:
 
 def _get(url: str) -> tuple[int | None, str | None, str]:
     """(status, Matrix errcode, error) of an unauthenticated GET; status None when no answer."""
-    import httpx
+    from app.net import http
 
-    try:
-        response = httpx.get(url, timeout=5, follow_redirects=False)
-    except httpx.HTTPError as exc:
-        return None, None, f"{type(exc).__name__}: {exc}"[:200]
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    errcode = body.get("errcode") if isinstance(body, dict) else None
-    return response.status_code, errcode, ""
+    answer = http.get(url, timeout=5, follow_redirects=False)
+    errcode = answer.json.get("errcode") if isinstance(answer.json, dict) else None
+    return answer.status, errcode, answer.error[:200]
