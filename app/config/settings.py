@@ -227,9 +227,6 @@ def default_config_path() -> Path:
 
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file means defaults (first run)."""
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     path = Path(path) if path else default_config_path()
     try:
         text = path.read_text(encoding="utf-8")
@@ -241,11 +238,27 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"config: {path} is a directory, not a file") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config: {path} is not UTF-8 text") from None
+    return Config(parse_toml(text, path), path=path, exists=True)
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The file's values. Reading needs no comments kept, so the standard library parses it: it
+    is far quicker to import than tomlkit, and the wizard reads the settings before its first
+    frame. tomlkit, which keeps comments for writing, parses only what tomllib refuses, so the
+    error names the line and column as it always has (and tomlkit has the last word)."""
+    import tomllib
+
     try:
-        document = tomlkit.parse(text)
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        pass
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text).unwrap()
     except ParseError as exc:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
-    return Config(document.unwrap(), path=path, exists=True)
 
 
 def render_config(config: Config, original: str | None = None) -> str:
