@@ -12,7 +12,7 @@ from app.engine.actions import Action, ApplyContext
 from app.errors import DockerUnavailable, HardstepError
 from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
 from app.redact import redact
-from app.steps import get_step, step_ids
+from app.steps import StepInfo, get_step, step_ids, step_info
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -66,7 +66,16 @@ class Engine:
         return self._steps[step_id]
 
     def steps(self) -> list["Step"]:
+        """Every step, instantiated: this imports every step module."""
         return [self.step(step_id) for step_id in step_ids()]
+
+    def info(self, step_id: str) -> StepInfo:
+        """Title, Docker need and options of a step, from the registry: no import."""
+        return step_info(step_id)
+
+    def infos(self) -> list[StepInfo]:
+        """Every step as the step list shows it; no step module is imported."""
+        return [self.info(step_id) for step_id in step_ids()]
 
     def status(self, step_id: str) -> Status:
         return self.state.status(step_id) or Status.PENDING
