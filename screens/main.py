@@ -29,8 +29,7 @@ from screens.widgets.step_pane import StepPane
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine
-    from app.steps.base import Step
-
+    from app.steps import StepInfo
 
 
 class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
@@ -44,7 +43,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         Binding("v", "validate", "Validate"),
         Binding("r", "rollback", "Rollback"),
         Binding("s", "settings", "Settings"),
-        Binding("p", "pick_containers", "Pick containers"),  # the sandbox step only
+        Binding("p", "pick_containers", "Pick containers"),  # steps that pick containers only
         Binding("d", "retry_docker", "Retry"),
         Binding("e", "export_report", "Report", show=False),  # also in the palette
         Binding("q", "quit", "Quit"),
@@ -63,7 +62,8 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     def __init__(self, engine: "Engine") -> None:
         super().__init__(engine)
-        self.steps: dict[str, "Step"] = {step.id: step for step in engine.steps()}
+        # From the registry: listing the steps imports none of them (a worker does, when needed).
+        self.steps: dict[str, "StepInfo"] = {step.id: step for step in engine.infos()}
         self.states: dict[str, jobs.StepState] = {}
         self.plans: dict[str, jobs.PlanResult] = {}
         self.docker_ok: bool | None = None  # None until the first answer
@@ -71,6 +71,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.busy: str | None = None  # what the heading says while it runs (not while asking)
         self._explanations: dict[str, str] = {}
         self._quit_armed = False
+        self.loaded = False  # the hidden tabs are mounted and the selected step is shown
         self.handlers = {
             "states": self._states_loaded, "explain": self._explanation_loaded,
             "plan": self._plan_loaded, "docker": self._docker_answered,
@@ -91,12 +92,20 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.query_one(StepList).border_title = "Steps"
         self.query_one(DockerBanner).hide()
         self.query_one(StepList).focus()
-        # The first frame goes out before the workers start: importing the Docker SDK in a
-        # thread, or the Markdown parser for the explanation, would hold the GIL and delay it.
+        # The first frame shows the step list and the selected step's heading only. The hidden
+        # tabs, the explanation, the plan and the workers come after it: importing the Docker
+        # SDK or a step module in a thread, or the Markdown parser, would hold the GIL and
+        # delay it, and the hidden tabs' widgets cost more to style than the rest of the screen.
         self.call_after_refresh(self._load)
 
-    def _load(self) -> None:
-        self.query_one(StepList).highlighted = 0
+    async def _load(self) -> None:
+        await self.pane.fill()
+        self.loaded = True
+        step_list = self.query_one(StepList)
+        if step_list.highlighted is None:
+            step_list.highlighted = 0  # shows the step, through the highlight event
+        elif self.selected:
+            self.show_step(self.selected.id)
         self.run_job("states", jobs.read_states)
         self.run_job("docker", jobs.docker_status)
 
@@ -123,13 +132,18 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     # --- selection -------------------------------------------------------------------------
     @property
-    def selected(self) -> "Step | None":
+    def selected(self) -> "StepInfo | None":
         step_id = self.query_one(StepList).selected_id
         return self.steps.get(step_id) if step_id else None
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_id in self.steps:
+        if event.option_id not in self.steps:
+            return
+        if self.loaded:
             self.show_step(event.option_id)
+        else:  # before the first frame: the heading only; _load shows the rest
+            self.refresh_bindings()
+            self._draw_heading(self.steps[event.option_id])
 
     def select_step(self, step_id: str) -> None:
         """Select a step from elsewhere (the command palette)."""
@@ -137,8 +151,10 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     def show_step(self, step_id: str) -> None:
         """Draw what is known about the step now; fetch what is not (explanation, plan)."""
+        if not self.loaded:
+            return  # _load shows the selected step once the tabs are there
         step = self.steps[step_id]
-        self.refresh_bindings()  # "Pick containers" belongs to the sandbox step only
+        self.refresh_bindings()  # "Pick containers" belongs to steps that pick containers only
         self._draw_heading(step)
         self.pane.show_options([(field(*option), bool(self.engine.config.value(*option)))
                                 for option in step.options])
@@ -153,7 +169,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
             self.pane.show_plan_loading(step.title)
             self.run_job("plan", jobs.make_plan, step_id, exclusive=True)
 
-    def _draw_heading(self, step: "Step") -> None:
+    def _draw_heading(self, step: "StepInfo") -> None:
         state = self.states.get(step.id, jobs.StepState())
         note = None
         if step.uses_docker and self.docker_ok is False:
@@ -212,7 +228,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         if action == "retry_docker":
             return self.docker_ok is False  # only offered while Docker is down
         if action == "pick_containers":
-            return self.selected is not None and self.selected.id == "sandbox"
+            return self.selected is not None and self.selected.picks_containers
         return True
 
     def action_tab(self, name: str) -> None:
@@ -251,10 +267,10 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
             return
         self.app.exit()
 
-    # --- the container picker (the sandbox step) --------------------------------------------
+    # --- the container picker (steps that pick containers: the sandbox) ---------------------
     def action_pick_containers(self) -> None:
         """Ask Docker for the running containers in a worker; the picker opens with the answer."""
-        if self.selected is None or self.selected.id != "sandbox":
+        if self.selected is None or not self.selected.picks_containers:
             return
         if self.running:
             self.notify("Containers can be picked when nothing is running.", severity="warning")
