@@ -92,6 +92,8 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.query_one(StepList).border_title = "Steps"
         self.query_one(DockerBanner).hide()
         self.query_one(StepList).focus()
+        if self.steps:  # the list starts on the first step: its heading is in the first frame
+            self._draw_heading(next(iter(self.steps.values())))
         # The first frame shows the step list and the selected step's heading only. The hidden
         # tabs, the explanation, the plan and the workers come after it: importing the Docker
         # SDK or a step module in a thread, or the Markdown parser, would hold the GIL and
@@ -141,7 +143,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
             return
         if self.loaded:
             self.show_step(event.option_id)
-        else:  # before the first frame: the heading only; _load shows the rest
+        else:  # before _load: the heading only; _load shows the rest
             self.refresh_bindings()
             self._draw_heading(self.steps[event.option_id])
 
