@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.engine.actions import Action, ApplyContext
 from app.errors import DockerUnavailable, HardstepError
 from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
 from app.redact import redact
@@ -16,6 +15,7 @@ from app.steps import StepInfo, get_step, step_ids, step_info
 
 if TYPE_CHECKING:
     from app.config.settings import Config
+    from app.engine.actions import Action, ApplyContext
     from app.host.local import Host
     from app.engine.state import StateStore
     from app.steps.base import Step
@@ -97,7 +97,7 @@ class Engine:
         if not plan.applicable.ok:
             self.state.update_step(step_id, status=Status.NOT_APPLICABLE.value)
             raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
-        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        ctx = self._context(step_id, report)
         outcome = Outcome(step_id, ok=True)
         self.adopt_in_flight(step_id)  # applying again continues an interrupted run
         this_run: list[dict] = []
@@ -135,6 +135,13 @@ class Engine:
         outcome.status = self.status(step_id)
         outcome.ok = outcome.status == Status.VERIFIED
         return outcome
+
+    def _context(self, step_id: str, report: Reporter) -> "ApplyContext":
+        # Imported here: only applying and rolling back need the actions module, and the
+        # wizard creates its engine before its first frame.
+        from app.engine.actions import ApplyContext
+
+        return ApplyContext(step_id, self.state.backup_dir(step_id), report)
 
     # --- interrupted runs ------------------------------------------------------------------
     def in_flight(self, step_id: str) -> dict | None:
@@ -211,7 +218,7 @@ class Engine:
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions
-        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        ctx = self._context(step_id, report)
         outcome = Outcome(step_id, ok=True)
         for action in actions:
             ctx.log(action.summary)
