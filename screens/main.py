@@ -62,7 +62,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     def __init__(self, engine: "Engine") -> None:
         super().__init__(engine)
-        # From the registry: listing the steps imports none of them (a worker does, when needed).
+        # From the registry: no step module is imported (a worker does, when one is needed).
         self.steps: dict[str, "StepInfo"] = {step.id: step for step in engine.infos()}
         self.states: dict[str, jobs.StepState] = {}
         self.plans: dict[str, jobs.PlanResult] = {}
@@ -94,18 +94,17 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.query_one(StepList).focus()
         if self.steps:  # the list starts on the first step: its heading is in the first frame
             self._draw_heading(next(iter(self.steps.values())))
-        # The first frame shows the step list and the selected step's heading only. The hidden
-        # tabs, the explanation, the plan and the workers come after it: importing the Docker
-        # SDK or a step module in a thread, or the Markdown parser, would hold the GIL and
-        # delay it, and the hidden tabs' widgets cost more to style than the rest of the screen.
+        # The first frame shows the list and the heading; the hidden tabs' widgets (a third of
+        # that frame), the explanation, the plan and the workers follow: a step module, the
+        # Docker SDK or the Markdown parser imported meanwhile would hold the GIL and delay it.
         self.call_after_refresh(self._load)
 
     async def _load(self) -> None:
         await self.pane.fill()
         self.loaded = True
         step_list = self.query_one(StepList)
-        if step_list.highlighted is None:
-            step_list.highlighted = 0  # shows the step, through the highlight event
+        if step_list.highlighted is None:  # not focused yet: highlighting shows the step
+            step_list.highlighted = 0
         elif self.selected:
             self.show_step(self.selected.id)
         self.run_job("states", jobs.read_states)
@@ -139,13 +138,8 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         return self.steps.get(step_id) if step_id else None
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_id not in self.steps:
-            return
-        if self.loaded:
+        if event.option_id in self.steps:
             self.show_step(event.option_id)
-        else:  # before _load: the heading only; _load shows the rest
-            self.refresh_bindings()
-            self._draw_heading(self.steps[event.option_id])
 
     def select_step(self, step_id: str) -> None:
         """Select a step from elsewhere (the command palette)."""
@@ -154,7 +148,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
     def show_step(self, step_id: str) -> None:
         """Draw what is known about the step now; fetch what is not (explanation, plan)."""
         if not self.loaded:
-            return  # _load shows the selected step once the tabs are there
+            return  # _load shows the selected step, once the tabs are there
         step = self.steps[step_id]
         self.refresh_bindings()  # "Pick containers" belongs to steps that pick containers only
         self._draw_heading(step)

@@ -43,8 +43,9 @@ class StepActions:
 
     def start(self, kind: str, step: "StepInfo | None") -> None:
         """Begin an apply, validate or rollback, unless something makes it unsafe."""
-        if step is None or not self.loaded:  # a key typed ahead of the first frame: the tabs
-            return                            # it would draw into are not mounted yet
+        # A key typed ahead of the first frame waits for nothing: the tabs are not mounted yet.
+        if step is None or not self.loaded:
+            return
         if self.running:
             self.notify(f"Wait: {self.steps[self.running].title} is still running.", severity="warning")
             return

@@ -242,10 +242,10 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
-    """The file's values. Reading needs no comments kept, so the standard library parses it: it
-    is far quicker to import than tomlkit, and the wizard reads the settings before its first
-    frame. tomlkit, which keeps comments for writing, parses only what tomllib refuses, so the
-    error names the line and column as it always has (and tomlkit has the last word)."""
+    """The file's values. Reading keeps no comments, so the standard library's parser does it:
+    it loads several times quicker than tomlkit, and the wizard reads the settings before its
+    first frame. Only what tomllib refuses goes to tomlkit (which writes, keeping comments):
+    a file tomlkit accepts still loads, and a broken file's error reads as it always has."""
     import tomllib
 
     try:

@@ -28,9 +28,9 @@ class StepPane(Vertical):
     """Why the step matters, its plan, its live checks, and the log of what runs.
 
     The first frame shows the Why tab only, so the other three tabs start empty and ``fill``
-    mounts their widgets once that frame is out: styling and laying out the checks table, the
-    log and the plan cost more than everything the first frame shows. Until ``fill`` has run,
-    nothing may draw into them (``MainScreen`` shows a step only after it).
+    mounts their widgets once that frame is out: composing and styling the checks table, the
+    log and the plan took about a third of the main screen's first frame. Until ``fill`` has
+    run, nothing may draw into them (``MainScreen`` shows a step only after it).
     """
 
     def compose(self) -> ComposeResult:
