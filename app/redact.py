@@ -12,26 +12,26 @@ _SECRET_KEY = (
     r"[A-Za-z0-9_.-]*(?:secret|password|passwd|token|private[_-]?key|api[_-]?key|"
     r"macaroon|signing[_-]?key|credential|auth[_-]?key|pkey[_-]pwd)[A-Za-z0-9_.-]*"
 )
-_ASSIGNMENT = re.compile(
-    rf"(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*(?:export[ \t]+)?[\"']?(?P<key>{_SECRET_KEY})[\"']?[ \t]*[:=][ \t]*)"
-    r"(?P<value>\S.*?)(?P<tail>[ \t]*(?:\r)?)$",
-    re.IGNORECASE | re.MULTILINE,
+# Plain strings with their flags inline: ``re`` compiles each on first use and keeps it, so
+# importing this module (the engine does, before the wizard's first frame) compiles nothing.
+_ASSIGNMENT = (
+    rf"(?im)(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*(?:export[ \t]+)?[\"']?(?P<key>{_SECRET_KEY})[\"']?[ \t]*[:=][ \t]*)"
+    r"(?P<value>\S.*?)(?P<tail>[ \t]*(?:\r)?)$"
 )
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s/]+)(?=@)", re.IGNORECASE)
+_URL_PASSWORD = r"(?i)(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+:)(?P<password>[^@\s/]+)(?=@)"
 # coturn's static users: ``user=<name>:<password or 0x key>`` (the name may stay visible).
-_TURN_USER = re.compile(r"(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*user[ \t]*=[ \t]*[^:\s]+:)(?P<value>[^\r\n]+)",
-                        re.MULTILINE)
-_PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
+_TURN_USER = r"(?m)(?P<lead>^[ \t]*[-+ ]?[ \t]*#?[ \t]*user[ \t]*=[ \t]*[^:\s]+:)(?P<value>[^\r\n]+)"
+_PEM = r"(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
 
 
 def redact(text: str) -> str:
     """Replace secret values with ``<redacted>``, keeping keys and layout so diffs stay readable."""
     if not text:
         return text
-    text = _PEM.sub(f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
-    text = _ASSIGNMENT.sub(_replace_value, text)
-    text = _TURN_USER.sub(lambda m: m.group("lead") + REDACTED, text)
-    return _URL_PASSWORD.sub(lambda m: m.group("scheme") + REDACTED, text)
+    text = re.sub(_PEM, f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
+    text = re.sub(_ASSIGNMENT, _replace_value, text)
+    text = re.sub(_TURN_USER, lambda m: m.group("lead") + REDACTED, text)
+    return re.sub(_URL_PASSWORD, lambda m: m.group("scheme") + REDACTED, text)
 
 
 def _replace_value(match: re.Match) -> str:

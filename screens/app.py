@@ -6,6 +6,7 @@ import os
 from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.screen import Screen
 
 from app.assets import asset_path
 
@@ -27,10 +28,17 @@ class HardstepApp(App[None]):
             # Every animation frame is a redraw sent over SSH; the wizard needs none.
             self.animation_level = "none"
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        """The main screen, when the settings file exists: it is then the first screen, instead
+        of being pushed over an empty one that would be styled, laid out and drawn for nothing."""
         if self.engine.config.exists:
-            self.show_main()
-        else:
+            from screens.main import MainScreen
+
+            return MainScreen(self.engine)
+        return super().get_default_screen()
+
+    def on_mount(self) -> None:
+        if not self.engine.config.exists:
             from screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(self.engine), lambda _: self.show_main())

@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from app.assets import asset_path
 from screens.widgets.plan_view import ActionList, notes_content
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
     The cancel button has the focus, so an absent-minded Enter never changes a host.
     """
 
+    CSS_PATH = str(asset_path("confirm.tcss"))  # loaded with the first dialog, not at start-up
     BINDINGS = [
         Binding("y", "answer(True)", "Yes, go ahead"),
         Binding("n,escape", "answer(False)", "No, change nothing"),

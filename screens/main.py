@@ -20,6 +20,7 @@ from app.errors import DockerUnavailable
 from app.engine.model import Status
 from screens import jobs
 from screens.base import EngineScreen
+from screens.container_picking import ContainerPicking
 from screens.palette import StepCommands
 from screens.resume import ResumeOffer
 from screens.step_actions import StepActions
@@ -29,11 +30,10 @@ from screens.widgets.step_pane import StepPane
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine
-    from app.steps.base import Step
+    from app.steps import StepInfo
 
 
-
-class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
+class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None]):
     """Walks the user through the steps: read why, review the plan, apply, see the proof.
 
     This module shows; ``StepActions`` (screens/step_actions.py) changes the host.
@@ -44,7 +44,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         Binding("v", "validate", "Validate"),
         Binding("r", "rollback", "Rollback"),
         Binding("s", "settings", "Settings"),
-        Binding("p", "pick_containers", "Pick containers"),  # the sandbox step only
+        Binding("p", "pick_containers", "Pick containers"),  # steps that pick containers only
         Binding("d", "retry_docker", "Retry"),
         Binding("e", "export_report", "Report", show=False),  # also in the palette
         Binding("q", "quit", "Quit"),
@@ -63,7 +63,8 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     def __init__(self, engine: "Engine") -> None:
         super().__init__(engine)
-        self.steps: dict[str, "Step"] = {step.id: step for step in engine.steps()}
+        # From the registry: no step module is imported (a worker does, when one is needed).
+        self.steps: dict[str, "StepInfo"] = {step.id: step for step in engine.infos()}
         self.states: dict[str, jobs.StepState] = {}
         self.plans: dict[str, jobs.PlanResult] = {}
         self.docker_ok: bool | None = None  # None until the first answer
@@ -71,6 +72,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.busy: str | None = None  # what the heading says while it runs (not while asking)
         self._explanations: dict[str, str] = {}
         self._quit_armed = False
+        self.loaded = False  # the hidden tabs are mounted and the selected step is shown
         self.handlers = {
             "states": self._states_loaded, "explain": self._explanation_loaded,
             "plan": self._plan_loaded, "docker": self._docker_answered,
@@ -91,12 +93,21 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         self.query_one(StepList).border_title = "Steps"
         self.query_one(DockerBanner).hide()
         self.query_one(StepList).focus()
-        # The first frame goes out before the workers start: importing the Docker SDK in a
-        # thread, or the Markdown parser for the explanation, would hold the GIL and delay it.
+        if self.steps:  # the list starts on the first step: its heading is in the first frame
+            self._draw_heading(next(iter(self.steps.values())))
+        # The first frame shows the list and the heading; the hidden tabs' widgets (a third of
+        # that frame), the explanation, the plan and the workers follow: a step module, the
+        # Docker SDK or the Markdown parser imported meanwhile would hold the GIL and delay it.
         self.call_after_refresh(self._load)
 
-    def _load(self) -> None:
-        self.query_one(StepList).highlighted = 0
+    async def _load(self) -> None:
+        await self.pane.fill()
+        self.loaded = True
+        step_list = self.query_one(StepList)
+        if step_list.highlighted is None:  # not focused yet: highlighting shows the step
+            step_list.highlighted = 0
+        elif self.selected:
+            self.show_step(self.selected.id)
         self.run_job("states", jobs.read_states)
         self.run_job("docker", jobs.docker_status)
 
@@ -123,7 +134,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     # --- selection -------------------------------------------------------------------------
     @property
-    def selected(self) -> "Step | None":
+    def selected(self) -> "StepInfo | None":
         step_id = self.query_one(StepList).selected_id
         return self.steps.get(step_id) if step_id else None
 
@@ -137,8 +148,10 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
 
     def show_step(self, step_id: str) -> None:
         """Draw what is known about the step now; fetch what is not (explanation, plan)."""
+        if not self.loaded:
+            return  # _load shows the selected step, once the tabs are there
         step = self.steps[step_id]
-        self.refresh_bindings()  # "Pick containers" belongs to the sandbox step only
+        self.refresh_bindings()  # "Pick containers" belongs to steps that pick containers only
         self._draw_heading(step)
         self.pane.show_options([(field(*option), bool(self.engine.config.value(*option)))
                                 for option in step.options])
@@ -153,7 +166,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
             self.pane.show_plan_loading(step.title)
             self.run_job("plan", jobs.make_plan, step_id, exclusive=True)
 
-    def _draw_heading(self, step: "Step") -> None:
+    def _draw_heading(self, step: "StepInfo") -> None:
         state = self.states.get(step.id, jobs.StepState())
         note = None
         if step.uses_docker and self.docker_ok is False:
@@ -212,7 +225,7 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
         if action == "retry_docker":
             return self.docker_ok is False  # only offered while Docker is down
         if action == "pick_containers":
-            return self.selected is not None and self.selected.id == "sandbox"
+            return self.selected is not None and self.selected.picks_containers
         return True
 
     def action_tab(self, name: str) -> None:
@@ -250,47 +263,3 @@ class MainScreen(StepActions, ResumeOffer, EngineScreen[None]):
                         "anyway; the state file records where it stopped.", severity="warning")
             return
         self.app.exit()
-
-    # --- the container picker (the sandbox step) --------------------------------------------
-    def action_pick_containers(self) -> None:
-        """Ask Docker for the running containers in a worker; the picker opens with the answer."""
-        if self.selected is None or self.selected.id != "sandbox":
-            return
-        if self.running:
-            self.notify("Containers can be picked when nothing is running.", severity="warning")
-            return
-        if self.docker_ok is False:
-            self.notify("Picking containers needs Docker, which does not answer. Start it "
-                        "(systemctl start docker) or set DOCKER_HOST, then press d.", severity="error")
-            return
-        from screens.picker import suggestion_rows
-
-        self.run_job("suggestions", suggestion_rows, exclusive=True)
-
-    def _open_picker(self, rows: list[dict]) -> None:
-        from screens.picker import ContainerPicker
-
-        if self.running or not isinstance(self.app.screen, MainScreen):
-            return  # something else started, or a dialog opened, while Docker answered
-        self.app.push_screen(ContainerPicker(rows, list(self.engine.config.sandbox.containers)),
-                             self._picked)
-
-    def _picked(self, names: list[str] | None) -> None:
-        from app.config.settings import check_value
-        from app.errors import ConfigError
-
-        if names is None or names == list(self.engine.config.sandbox.containers):
-            self.notify("Nothing was changed.")
-            return
-        try:
-            names = check_value("sandbox", "containers", names)
-            config = self.engine.config.with_value("sandbox", "containers", names)
-        except ConfigError as exc:
-            self.notify(f"Nothing was saved: {exc}.", severity="error", timeout=10)
-            return
-        self.run_job("picked", jobs.save_settings, config, exclusive=True)
-
-    def _picked_saved(self, config) -> None:
-        names = ", ".join(config.sandbox.containers) or "none"
-        self.notify(f"Sandboxed containers saved to {config.path}: {names}.")
-        self._option_saved(config)  # the engine gets the file's settings; the plan is made again

@@ -27,7 +27,7 @@ class StepCommands(Provider):
         for step in screen.steps.values():
             for verb, kind, help_text in VERBS:
                 commands.append((f"{verb} {step.title}", partial(run, screen, kind, step.id), help_text))
-            if step.id == "sandbox":
+            if step.picks_containers:
                 commands.append(("Pick containers to sandbox", partial(run, screen, "pick", step.id),
                                  "Choose the running containers that get the sandbox (key p)"))
         commands.append(("Export the whole-host report", screen.action_export_report,

@@ -17,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from app.assets import asset_path
+
 if TYPE_CHECKING:
     from app.engine.runner import Engine
 
@@ -56,6 +58,7 @@ class PickList(SelectionList[str]):
 class ContainerPicker(ModalScreen[list[str] | None]):
     """Answers the ticked container names in list order, or None (Escape: nothing changes)."""
 
+    CSS_PATH = str(asset_path("picker.tcss"))  # loaded when first shown, not at start-up
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static, TabbedContent, TabPane
 
+from app.assets import asset_path
 from app.config import settings as core_config
 from app.errors import ConfigError
 from screens import jobs
@@ -61,6 +62,7 @@ def from_text(spec: core_config.Field, text: str) -> Any:
 class SettingsScreen(EngineScreen[bool]):
     """Answers True when the new settings were saved, False when nothing changed."""
 
+    CSS_PATH = str(asset_path("settings.tcss"))  # loaded when first shown, not at start-up
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from app.engine.model import Event
 from screens import jobs
 from screens.widgets.activity import StepEvent
-from screens.widgets.plan_view import PlanOptions, plan_notes
 from screens.widgets.step_list import StepList
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine
-    from app.steps.base import Step
+    from app.steps import StepInfo
+    from screens.widgets.plan_view import PlanOptions
     from screens.widgets.step_pane import StepPane
 
 
@@ -31,18 +31,20 @@ class StepActions:
     OPERATIONS: ClassVar[tuple[str, ...]] = ("prepare-apply", "apply", "validate", "prepare-rollback",
                                              "rollback")
     engine: "Engine"
-    steps: dict[str, "Step"]
+    steps: dict[str, "StepInfo"]
     states: dict[str, jobs.StepState]
     plans: dict[str, jobs.PlanResult]
     docker_ok: bool | None
     running: str | None  # the step an apply, validate or rollback holds
     busy: str | None  # what the heading says while it runs (not while asking)
+    loaded: bool  # the screen's tabs are mounted
     pane: "StepPane"
-    selected: "Step | None"
+    selected: "StepInfo | None"
 
-    def start(self, kind: str, step: "Step | None") -> None:
+    def start(self, kind: str, step: "StepInfo | None") -> None:
         """Begin an apply, validate or rollback, unless something makes it unsafe."""
-        if step is None:
+        # A key typed ahead of the first frame waits for nothing: the tabs are not mounted yet.
+        if step is None or not self.loaded:
             return
         if self.running:
             self.notify(f"Wait: {self.steps[self.running].title} is still running.", severity="warning")
@@ -72,6 +74,8 @@ class StepActions:
                       else "this host already has it; press v to run the checks")
             self.notify(f"Nothing to apply for {step.title}: {reason}.", severity="warning", timeout=8)
             return
+        from screens.widgets.plan_view import plan_notes
+
         self._ask("apply", step, plan, plan.actions, f"Apply “{step.title}”?",
                   "These changes will be made on this host, in this order. hardstep keeps what it "
                   "needs to roll them back.", plan_notes(plan))
@@ -87,7 +91,7 @@ class StepActions:
         self._ask("rollback", step, actions, actions, f"Roll back “{step.title}”?",
                   "These changes will undo what hardstep did for this step, newest first.")
 
-    def _ask(self, kind: str, step: "Step", payload: Any, actions: list, title: str, intro: str,
+    def _ask(self, kind: str, step: "StepInfo", payload: Any, actions: list, title: str, intro: str,
              notes: list[str] = ()) -> None:
         from screens.dialogs import ConfirmScreen
 
@@ -95,7 +99,7 @@ class StepActions:
         self.app.push_screen(ConfirmScreen(title, intro, actions, label, notes),
                              partial(self._answered, kind, step, payload))
 
-    def _answered(self, kind: str, step: "Step", payload: Any, yes: bool | None) -> None:
+    def _answered(self, kind: str, step: "StepInfo", payload: Any, yes: bool | None) -> None:
         if not yes:
             self._release()
             self.notify("Nothing was changed.")
@@ -135,7 +139,7 @@ class StepActions:
     def on_step_event(self, message: StepEvent) -> None:
         self.pane.activity.add(message.event)
 
-    def on_plan_options_toggled(self, message: PlanOptions.Toggled) -> None:
+    def on_plan_options_toggled(self, message: "PlanOptions.Toggled") -> None:
         """A ticked plan option is a setting: save it, then plan again with it."""
         if self.running:
             self.notify("Options can change when nothing is running.", severity="warning")

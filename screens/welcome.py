@@ -10,6 +10,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Footer, Static
 
+from app.assets import asset_path
 from screens import jobs
 from screens.base import EngineScreen
 
@@ -47,6 +48,7 @@ def report_content(report: "HostReport") -> Content:
 class WelcomeScreen(EngineScreen[None]):
     """Detects the host in a worker, offers the settings form, then hands over to the main screen."""
 
+    CSS_PATH = str(asset_path("settings.tcss"))  # shared with the settings screen
     BINDINGS = [
         Binding("s", "settings", "Settings"),
         Binding("c", "continue", "Continue"),

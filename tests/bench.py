@@ -4,7 +4,9 @@ Run as ``python -m tests.bench [--runs N]``. Every figure is the median of N run
 each in a fresh process:
 
 - time to first frame: from just before the process is started to the moment the wizard (or a
-  bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24;
+  bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24. The two
+  are started in turn (bare, wizard, bare, ...), so a load that comes and goes on a shared
+  machine weighs on both alike; the ratio printed is the median of each pair's wizard / bare;
 - ``hardstep check`` on the lab: wall time of the whole command;
 - peak memory (max RSS) of the wizard's and the bare app's start, and the CPU time (user + sys)
   the process used until its first frame, both from ``os.wait4``. On a busy machine the CPU
@@ -84,17 +86,37 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def first_frame(kind: str, lab: Path, runs: int) -> tuple[float, float, float, str]:
-    """Medians of seconds to the first frame, peak RSS (MiB) and CPU seconds; what was shown."""
-    frames, rss, cpu, shown = [], [], [], ""
-    run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])  # warm-up: bytecode, disk cache
-    for _ in range(runs):
+class Frames:
+    """One kind's first frames: seconds to it, peak RSS (MiB) and CPU seconds, run by run."""
+
+    def __init__(self) -> None:
+        self.frames: list[float] = []
+        self.rss: list[float] = []
+        self.cpu: list[float] = []
+        self.shown = "?"
+
+    def run(self, kind: str, lab: Path) -> None:
         marked, out, _, max_rss, used = run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])
-        frames.append(marked)
-        rss.append(max_rss / 1024)
-        cpu.append(used)
-        shown = out.split()[-1] if out else "?"
-    return median(frames), median(rss), median(cpu), shown
+        self.frames.append(marked)
+        self.rss.append(max_rss / 1024)
+        self.cpu.append(used)
+        self.shown = out.split()[-1] if out else "?"
+
+
+def first_frames(lab: Path, runs: int) -> tuple[Frames, Frames]:
+    """The bare app's and the wizard's first frames, started in turn."""
+    bare, wizard = Frames(), Frames()
+    for kind in ("bare", "wizard"):  # warm-up, not counted: bytecode, disk cache
+        run_child([sys.executable, "-c", FIRST_FRAME, kind, str(lab)])
+    for _ in range(runs):
+        bare.run("bare", lab)
+        wizard.run("wizard", lab)
+    return bare, wizard
+
+
+def pair_ratio(wizard: list[float], bare: list[float]) -> float:
+    """The median of each turn's wizard / bare: a turn's two runs met the same load."""
+    return median([w / b for w, b in zip(wizard, bare)])
 
 
 def check_time(lab: Path, runs: int) -> tuple[float, int]:
@@ -120,15 +142,20 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="hardstep-bench-") as tmp:
         lab = build_lab(Path(tmp) / "lab", socket_proxy_image=SOCKET_PROXY_TAG, probe_image=BUSYBOX_TAG)
-        bare, bare_rss, bare_cpu, _ = first_frame("bare", lab.dir, args.runs)
-        wizard, wizard_rss, wizard_cpu, screen = first_frame("wizard", lab.dir, args.runs)
+        bare_runs, wizard_runs = first_frames(lab.dir, args.runs)
         check, code = check_time(lab.dir, args.runs)
+
+    bare, bare_rss, bare_cpu = (median(x) for x in (bare_runs.frames, bare_runs.rss, bare_runs.cpu))
+    wizard, wizard_rss, wizard_cpu = (median(x) for x in (wizard_runs.frames, wizard_runs.rss, wizard_runs.cpu))
+    screen = wizard_runs.shown
 
     print(f"hardstep bench: median of {args.runs} runs each (Python {sys.version.split()[0]})")
     print(f"  first frame, bare Textual App     {bare * 1000:8.0f} ms   CPU {bare_cpu * 1000:6.0f} ms"
           f"   peak RSS {bare_rss:6.1f} MiB")
     print(f"  first frame, hardstep wizard      {wizard * 1000:8.0f} ms   CPU {wizard_cpu * 1000:6.0f} ms"
           f"   peak RSS {wizard_rss:6.1f} MiB   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
+    print(f"  first frame ratio (wizard / bare app): {pair_ratio(wizard_runs.frames, bare_runs.frames):.2f}"
+          f"   (CPU {pair_ratio(wizard_runs.cpu, bare_runs.cpu):.2f})")
     print(f"  hardstep check on the lab         {check * 1000:8.0f} ms   (exit {code}: "
           f"{'all checks pass' if code == 0 else 'some checks fail, as on an unhardened lab' if code == 1 else 'error'})")
     return 0

@@ -40,3 +40,32 @@ def test_every_registered_step_has_its_explanation():
         assert step.id == step_id
         assert step.explanation().startswith("# "), step_id
         assert "**Why.**" in step.explanation(), step_id
+
+
+def test_the_registry_describes_every_step_as_its_class_does():
+    """The registry repeats title, Docker need, options and the container picker so the wizard
+    can list steps without importing them; the classes must say the same."""
+    from app.steps import info_of, step_class, step_ids, step_info
+
+    for step_id in step_ids():
+        assert step_info(step_id) == info_of(step_class(step_id)), step_id
+    assert [s for s in step_ids() if step_info(s).picks_containers] == ["sandbox"]
+
+
+def test_listing_the_steps_imports_no_step_module():
+    code = (
+        "import sys\n"
+        "from app.steps import step_ids, step_info\n"
+        "[step_info(s) for s in step_ids()]\n"
+        "print(sorted(n for n in sys.modules if n.startswith('app.steps.')))"
+    )
+    assert run_python(code) == "[]"
+
+
+def test_a_bare_module_and_class_pair_is_described_from_its_class(monkeypatch):
+    from app import steps
+
+    monkeypatch.setitem(steps.REGISTRY, "file-standin", ("tests.wizard_support", "FileStandInStep"))
+    info = steps.step_info("file-standin")
+    assert (info.id, info.title, info.uses_docker, info.options) == (
+        "file-standin", "File stand-in step", False, (("synapse", "disable_registration"),))

@@ -44,7 +44,7 @@ def note_interrupted(engine: "Engine", ids: list[str] | None = None) -> None:
 
 
 def cmd_list(engine: "Engine", args: argparse.Namespace) -> int:
-    rows = [{"step": s.id, "title": s.title, "status": engine.status(s.id).value} for s in engine.steps()]
+    rows = [{"step": s.id, "title": s.title, "status": engine.status(s.id).value} for s in engine.infos()]
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

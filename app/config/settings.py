@@ -157,9 +157,6 @@ def default_config_path() -> Path:
 
 def load_config(path: Path | None = None) -> Config:
     """Read the config file; a missing file means defaults (first run)."""
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
     path = Path(path) if path else default_config_path()
     try:
         text = path.read_text(encoding="utf-8")
@@ -171,11 +168,27 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"config: {path} is a directory, not a file") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config: {path} is not UTF-8 text") from None
+    return Config(parse_toml(text, path), path=path, exists=True)
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """The file's values. Reading keeps no comments, so the standard library's parser does it:
+    it loads several times quicker than tomlkit, and the wizard reads the settings before its
+    first frame. Only what tomllib refuses goes to tomlkit (which writes, keeping comments):
+    a file tomlkit accepts still loads, and a broken file's error reads as it always has."""
+    import tomllib
+
     try:
-        document = tomlkit.parse(text)
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        pass
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    try:
+        return tomlkit.parse(text).unwrap()
     except ParseError as exc:
         raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
-    return Config(document.unwrap(), path=path, exists=True)
 
 
 def render_config(config: Config, original: str | None = None) -> str:

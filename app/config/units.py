@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-_SIZE = re.compile(r"([0-9]{1,12})([bkmg]?)", re.IGNORECASE)
+_SIZE = r"(?i)([0-9]{1,12})([bkmg]?)"  # compiled by ``re`` on first use, not at import
 _FACTOR = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30}
 
 
 def parse_size(value: object) -> int | None:
     """``"256m"`` -> 268435456 bytes, as ``docker run --memory`` reads it; None when invalid or 0."""
-    match = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    match = re.fullmatch(_SIZE, value) if isinstance(value, str) else None
     if not match:
         return None
     size = int(match[1]) * _FACTOR[match[2].lower()]

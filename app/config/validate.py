@@ -4,39 +4,43 @@ from __future__ import annotations
 
 import re
 
+# The patterns are plain strings: ``re`` compiles each on its first use and keeps it, so loading
+# the settings compiles only what the file needs (compiling all at import costs the wizard's
+# start-up a few milliseconds).
+
 # RFC 1123 host names: labels of letters, digits and inner hyphens, at most 63 characters each.
-_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_HOST_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 # Docker object names (containers, networks): what the engine itself accepts.
-_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}")
+_DOCKER_NAME = r"[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}"
 # The reference grammar of distribution/reference, reduced to what a user types:
 # [registry[:port]/]path[:tag][@digest]
-_IMAGE = re.compile(
+_IMAGE = (
     r"(?:(?P<registry>[a-zA-Z0-9.-]+(?::[0-9]+)?)/)?"
     r"(?P<path>[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*)"
     r"(?::(?P<tag>[\w][\w.-]{0,127}))?"
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?"
 )
 # What certificate authorities accept as an account address; no quoting, no comments.
-_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?P<domain>[^@\s]+)")
-_RELEASE = re.compile(r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:-[A-Za-z0-9.]{1,32})?")
-_URL = re.compile(r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?")
+_EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?P<domain>[^@\s]+)"
+_RELEASE = r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:-[A-Za-z0-9.]{1,32})?"
+_URL = r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?"
 
 
 def is_hostname(value: str) -> bool:
     """A DNS host name with at least two labels (``turn.example.com``), no trailing dot."""
     if not isinstance(value, str) or len(value) > 253 or "." not in value:
         return False
-    return all(_HOST_LABEL.fullmatch(label) for label in value.split("."))
+    return all(re.fullmatch(_HOST_LABEL, label) for label in value.split("."))
 
 
 def is_docker_name(value: str) -> bool:
-    return isinstance(value, str) and bool(_DOCKER_NAME.fullmatch(value))
+    return isinstance(value, str) and bool(re.fullmatch(_DOCKER_NAME, value))
 
 
 def is_image_ref(value: str) -> bool:
     if not isinstance(value, str) or not value or len(value) > 255:
         return False
-    match = _IMAGE.fullmatch(value)
+    match = re.fullmatch(_IMAGE, value)
     if not match:
         return False
     registry = match.group("registry")
@@ -57,7 +61,7 @@ def is_abs_path(value: str) -> bool:
 def is_url(value: str) -> bool:
     if not isinstance(value, str):
         return False
-    match = _URL.fullmatch(value)
+    match = re.fullmatch(_URL, value)
     if not match:
         return False
     host = match.group("host")
@@ -73,7 +77,7 @@ def _is_ipv4(value: str) -> bool:
 
 
 def is_email(value: str) -> bool:
-    match = _EMAIL.fullmatch(value) if isinstance(value, str) else None
+    match = re.fullmatch(_EMAIL, value) if isinstance(value, str) else None
     return bool(match) and is_hostname(match.group("domain"))
 
 
@@ -90,7 +94,7 @@ def is_host_port(value: str) -> bool:
 
 
 def is_release(value: str) -> bool:
-    return isinstance(value, str) and bool(_RELEASE.fullmatch(value))
+    return isinstance(value, str) and bool(re.fullmatch(_RELEASE, value))
 
 
 def split_image(image: str) -> tuple[str, str]:

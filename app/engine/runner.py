@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.engine.actions import Action, ApplyContext
 from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
 from app.engine.undo import UndoRecord, dump_records, load_records
 from app.errors import DockerUnavailable, HardstepError, describe_error
-from app.steps import get_step, step_ids
+from app.steps import StepInfo, get_step, step_ids, step_info
 
 if TYPE_CHECKING:
     from app.config.settings import Config
+    from app.engine.actions import Action, ApplyContext
     from app.host.base import Host
     from app.engine.state import StateStore
     from app.steps.base import Step
@@ -57,7 +57,16 @@ class Engine:
         return self._steps[step_id]
 
     def steps(self) -> list["Step"]:
+        """Every step, instantiated: this imports every step module."""
         return [self.step(step_id) for step_id in step_ids()]
+
+    def info(self, step_id: str) -> StepInfo:
+        """Title, Docker need and options of a step, from the registry: no import."""
+        return step_info(step_id)
+
+    def infos(self) -> list[StepInfo]:
+        """Every step as the step list shows it; no step module is imported."""
+        return [self.info(step_id) for step_id in step_ids()]
 
     def status(self, step_id: str) -> Status:
         return self.state.status(step_id) or Status.PENDING
@@ -79,7 +88,7 @@ class Engine:
         if not plan.applicable.ok:
             self.state.update_step(step_id, status=Status.NOT_APPLICABLE.value)
             raise HardstepError(f"{step_id} does not apply to this host: {plan.applicable.reason}")
-        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        ctx = self._context(step_id, report)
         outcome = Outcome(step_id, ok=True)
         self.adopt_in_flight(step_id)  # applying again continues an interrupted run
         try:
@@ -125,6 +134,13 @@ class Engine:
         outcome.status = self.status(step_id)
         outcome.ok = outcome.status == Status.VERIFIED
         return outcome
+
+    def _context(self, step_id: str, report: Reporter) -> "ApplyContext":
+        # Imported here: only applying and rolling back need the actions module, and the
+        # wizard creates its engine before its first frame.
+        from app.engine.actions import ApplyContext
+
+        return ApplyContext(step_id, self.state.backup_dir(step_id), report)
 
     # --- interrupted runs ------------------------------------------------------------------
     def in_flight(self, step_id: str) -> dict | None:
@@ -206,7 +222,7 @@ class Engine:
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions
-        ctx = ApplyContext(step_id, self.state.backup_dir(step_id), report)
+        ctx = self._context(step_id, report)
         outcome = Outcome(step_id, ok=True)
         for action in actions:
             ctx.log(action.summary)

@@ -15,9 +15,14 @@ if TYPE_CHECKING:
 
 
 class Step:
+    # The registry (app/steps/__init__.py) repeats title, uses_docker, picks_containers and
+    # options, so the wizard can list steps without importing them; keep both the same.
     id: ClassVar[str]
     title: ClassVar[str]
     uses_docker: ClassVar[bool] = True
+    # The step works on containers the user picks from the running ones ([sandbox] containers):
+    # the wizard then offers its container picker (key p, and an entry in the command palette).
+    picks_containers: ClassVar[bool] = False
     # (section, key) of boolean settings shown as items the user can tick in the plan.
     options: ClassVar[tuple[tuple[str, str], ...]] = ()
 

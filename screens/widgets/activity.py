@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import deque
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from rich.text import Text
-from textual.widgets import ProgressBar, RichLog, Static
 
 from app.engine.model import Event
 
@@ -42,6 +41,10 @@ class ActivityPanel(Vertical):
         self.lines: deque[str] = deque(maxlen=self.MAX_LINES)  # the log's plain text, unwrapped
 
     def compose(self) -> ComposeResult:
+        # Imported here: the screens import this module for StepEvent at start-up, and the log
+        # (with Rich's pretty printer behind it) is only mounted after the first frame.
+        from textual.widgets import ProgressBar, RichLog, Static
+
         yield Static("", id="progress-label", markup=False)
         yield ProgressBar(total=100, show_eta=False, id="progress-bar")
         # Wrapped, so a long summary or error is read in full in a narrow terminal.
@@ -53,7 +56,7 @@ class ActivityPanel(Vertical):
 
     def write(self, line: str) -> None:
         self.lines.append(line)
-        self.query_one(RichLog).write(Text(line))
+        self.query_one("#activity-log").write(Text(line))
 
     def start(self, line: str) -> None:
         self.write(line)
@@ -62,8 +65,8 @@ class ActivityPanel(Vertical):
         """Progress updates the bar; everything else becomes one log line."""
         if event.fraction is not None and 0 < event.fraction < 1:
             self._progress(True)
-            self.query_one(ProgressBar).update(progress=round(event.fraction * 100, 1))
-            self.query_one("#progress-label", Static).update(event.message)
+            self.query_one("#progress-bar").update(progress=round(event.fraction * 100, 1))
+            self.query_one("#progress-label").update(event.message)
             return
         if event.fraction is not None:  # 0 or 1: the bar's start or end
             self._progress(event.fraction < 1)
@@ -76,4 +79,4 @@ class ActivityPanel(Vertical):
 
     def _progress(self, visible: bool) -> None:
         self.query_one("#progress-label").display = visible
-        self.query_one(ProgressBar).display = visible
+        self.query_one("#progress-bar").display = visible

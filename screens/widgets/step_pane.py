@@ -9,15 +9,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
-from screens.widgets.activity import ActivityPanel
-from screens.widgets.checks_table import ChecksPanel
 from screens.widgets.marks import status_content
-from screens.widgets.plan_view import PlanOptions, PlanView
 
 if TYPE_CHECKING:
     from app.config.settings import Field
     from app.engine.model import CheckResult, Status
     from screens.jobs import PlanResult
+    from screens.widgets.activity import ActivityPanel
 
 
 def explanation_body(markdown: str) -> str:
@@ -27,7 +25,13 @@ def explanation_body(markdown: str) -> str:
 
 
 class StepPane(Vertical):
-    """Why the step matters, its plan, its live checks, and the log of what runs."""
+    """Why the step matters, its plan, its live checks, and the log of what runs.
+
+    The first frame shows the Why tab only, so the other three tabs start empty and ``fill``
+    mounts their widgets once that frame is out: composing and styling the checks table, the
+    log and the plan took about a third of the main screen's first frame. Until ``fill`` has
+    run, nothing may draw into them (``MainScreen`` shows a step only after it).
+    """
 
     def compose(self) -> ComposeResult:
         yield Static(id="step-heading")
@@ -35,18 +39,24 @@ class StepPane(Vertical):
             with TabPane("1 Why", id="tab-why"):
                 with VerticalScroll(id="why-scroll"):
                     yield Static("Loading the explanation…", id="why-placeholder")
-            with TabPane("2 Plan", id="tab-plan"):
-                with VerticalScroll(id="plan-scroll"):
-                    yield PlanOptions(id="plan-options")
-                    yield PlanView(id="plan-view")
-            with TabPane("3 Checks", id="tab-checks"):
-                yield ChecksPanel(id="checks-panel")
-            with TabPane("4 Log", id="tab-log"):
-                yield ActivityPanel(id="activity")
+            yield TabPane("2 Plan", id="tab-plan")
+            yield TabPane("3 Checks", id="tab-checks")
+            yield TabPane("4 Log", id="tab-log")
+
+    async def fill(self) -> None:
+        """Mount the Plan, Checks and Log tabs' widgets (their modules load here too)."""
+        from screens.widgets.activity import ActivityPanel
+        from screens.widgets.checks_table import ChecksPanel
+        from screens.widgets.plan_view import PlanOptions, PlanView
+
+        await self.query_one("#tab-plan").mount(
+            VerticalScroll(PlanOptions(id="plan-options"), PlanView(id="plan-view"), id="plan-scroll"))
+        await self.query_one("#tab-checks").mount(ChecksPanel(id="checks-panel"))
+        await self.query_one("#tab-log").mount(ActivityPanel(id="activity"))
 
     @property
-    def activity(self) -> ActivityPanel:
-        return self.query_one(ActivityPanel)
+    def activity(self) -> "ActivityPanel":
+        return self.query_one("#activity")  # type: ignore[return-value]
 
     def select_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{name}"
@@ -68,10 +78,10 @@ class StepPane(Vertical):
         self.query_one("#why-scroll").mount(Markdown(explanation_body(markdown), id="step-explanation"))
 
     def show_plan_loading(self, title: str) -> None:
-        self.query_one(PlanView).show_loading(title)
+        self.query_one("#plan-view").show_loading(title)
 
     def show_plan(self, result: "PlanResult") -> None:
-        view = self.query_one(PlanView)
+        view = self.query_one("#plan-view")
         if result.plan is not None:
             view.show_plan(result.plan)
         elif result.docker_down:  # the banner above already says why and what to do
@@ -80,7 +90,7 @@ class StepPane(Vertical):
             view.show_error(result.error or "no details")
 
     def show_options(self, options: list[tuple["Field", bool]]) -> None:
-        self.query_one(PlanOptions).show(options)
+        self.query_one("#plan-options").show(options)
 
     def show_checks(self, checks: list["CheckResult"]) -> None:
-        self.query_one(ChecksPanel).show(checks)
+        self.query_one("#checks-panel").show(checks)

@@ -50,6 +50,7 @@ def suggestions(host: "Host", config: "Config") -> list[dict[str, Any]]:
 class Sandbox(Step):
     id = "sandbox"
     title = "Container sandbox"
+    picks_containers = True
 
     def _boxes(self, host: "Host", config: "Config") -> list[tuple[Any, Box]]:
         """(container, sandbox) for every picked container that runs; a missing one is an error."""

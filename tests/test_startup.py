@@ -1,0 +1,68 @@
+"""What the wizard has loaded when its first frame is out: nothing heavy, no step module.
+
+Not timed (timings are the bench's job, ``make bench``): these tests look at ``sys.modules``
+in a fresh process that starts the wizard as the bench does (``make_engine``, then
+``HardstepApp``, headless at 80x24) and stops at the main screen's first frame.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.config.settings import Config, save_config
+from tests.wizard_support import SNAPSHOT_VALUES, make_root
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The child prints its modules where Textual hands the first rendered main screen to the driver
+# (as tests/bench.py catches it), then leaves at once: no worker has started by then.
+FIRST_FRAME = """
+import json, os, sys
+from pathlib import Path
+from app.cli import make_engine
+from screens.app import HardstepApp
+
+class Probe(HardstepApp):
+    def _display(self, screen, renderable):
+        super()._display(screen, renderable)
+        if renderable is not None and type(screen).__name__ == "MainScreen":
+            print(json.dumps(sorted(sys.modules)), flush=True)
+            os._exit(0)
+
+tmp = Path(sys.argv[1])
+Probe(make_engine(tmp / "root", tmp / "config.toml", tmp / "state")).run(headless=True, size=(80, 24))
+"""
+
+# Loaded when first needed, in workers or with the first explanation, never for the first frame.
+HEAVY = ("docker", "httpx", "requests", "ruamel", "yaml", "tomlkit", "cryptography", "markdown_it")
+# The Markdown widget (explanations) and the widgets of the tabs hidden at start.
+LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "textual.widgets._rich_log",
+                 "textual.widgets._progress_bar")
+
+
+def first_frame_modules(tmp_path: Path) -> list[str]:
+    make_root(tmp_path)
+    save_config(Config(SNAPSHOT_VALUES), tmp_path / "config.toml")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(ROOT), DOCKER_HOST="unix:///nonexistent.sock")
+    done = subprocess.run([sys.executable, "-c", FIRST_FRAME, str(tmp_path)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
+    modules = first_frame_modules(tmp_path)
+    assert "screens.main" in modules  # the probe did reach the main screen
+    assert [m for m in modules if m.split(".")[0] in HEAVY] == []
+    # The registry and each step's declared settings (plain data the config is made of) only.
+    steps = [m for m in modules if m.startswith("app.steps.")]
+    assert [m for m in steps if m.count(".") > 2 and not m.endswith(".settings")] == []
+    assert [m for m in modules if m in LATER_WIDGETS] == []
+    # Only what the main screen needs: no dialog, no settings or welcome screen yet.
+    assert [m for m in modules if m in ("screens.dialogs", "screens.settings", "screens.welcome",
+                                        "screens.picker")] == []
