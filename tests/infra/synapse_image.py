@@ -29,7 +29,7 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, ImageNotFound
 
-from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images
+from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
 
 SYNAPSE_VERSION = "1.163.2"
 SYNAPSE_TAG = f"hardstep-test/synapse:{SYNAPSE_VERSION}-1"
@@ -121,14 +121,7 @@ def ensure_synapse_image(client: docker.DockerClient, log: Log = _quiet) -> str:
 
 
 def main() -> int:
-    def log(msg: str) -> None:
-        print(f"images: {msg}", flush=True)
-
-    client = docker.from_env()
-    t0 = time.monotonic()
-    tag = ensure_synapse_image(client, log=log)
-    log(f"ready in {time.monotonic() - t0:.1f}s: {tag}")
-    return 0
+    return run_build(ensure_synapse_image)
 
 
 if __name__ == "__main__":

