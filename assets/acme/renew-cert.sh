@@ -21,9 +21,13 @@ if [ -n "$EMAIL" ]; then
     acme.sh --register-account -m "$EMAIL" || { log "registering the account $EMAIL failed"; exit 1; }
 fi
 
-# TLS-ALPN-01: acme.sh answers the challenge itself on port 443 of this container, which
-# Traefik passes through untouched for $DOMAIN (the HostSNI passthrough route).
-acme.sh --issue --alpn -d "$DOMAIN"
+# hardstep chose the challenge from Traefik's configuration and version:
+# --alpn: TLS-ALPN-01, answered on port 443 of this container, which Traefik passes through
+#   untouched for $DOMAIN (the HostSNI passthrough route);
+# --standalone --httpport 80: HTTP-01, answered on port 80 of this container, which Traefik
+#   routes to for $DOMAIN/.well-known/acme-challenge/ (a Traefik with its own tlsChallenge
+#   resolver and no allowACMEByPass takes every TLS-ALPN-01 connection itself).
+acme.sh --issue @CHALLENGE@ -d "$DOMAIN"
 issued=$?
 case $issued in
     0) log "new certificate for $DOMAIN" ;;

@@ -2,12 +2,12 @@
 
 alpine:latest cannot be pulled here, and acme.sh is packaged neither by Debian nor by PyPI, so:
 
-- ``hardstep-test/acme-base:1``: the tools image (Debian, openssl, lego, curl) plus busybox's
+- ``hardstep-test/acme-base:2``: the tools image (Debian, openssl, lego, curl) plus busybox's
   ``crond`` and ``crontab`` (what Alpine's image runs); no ``apk`` and no acme.sh, so the step's
   install action must fail with its clear message;
-- ``hardstep-test/acme-standin:1``: the same plus ``/usr/local/bin/acme.sh``, a STAND-IN for acme.sh
+- ``hardstep-test/acme-standin:2``: the same plus ``/usr/local/bin/acme.sh``, a STAND-IN for acme.sh
   that accepts exactly the arguments hardstep's renewal script uses. ``--issue`` drives Debian's
-  ``lego`` (TLS-ALPN-01 on port 443) when ``/etc/acme-standin/server`` names an ACME directory
+  ``lego`` (TLS-ALPN-01 on port 443 for ``--alpn``, HTTP-01 on port 80 for ``--standalone --httpport 80``) when ``/etc/acme-standin/server`` names an ACME directory
   (with ``/etc/acme-standin/ca.pem`` trusted for it); otherwise it "issues" a self-signed
   certificate with openssl, so the renewal script runs for real without any CA.
 
@@ -22,20 +22,23 @@ from pathlib import Path
 from tests.infra.images import (RECIPE_LABEL, TOOLS_TAG, _build_lock, _busybox_path, _existing_recipe,
                                 _hash)
 
-BASE_TAG = "hardstep-test/acme-base:1"
-STANDIN_TAG = "hardstep-test/acme-standin:1"
+# :2 since the stand-in also answers HTTP-01 (another worktree may still use :1).
+BASE_TAG = "hardstep-test/acme-base:2"
+STANDIN_TAG = "hardstep-test/acme-standin:2"
 
 ACME_SH_STANDIN = r"""#!/bin/sh
 # hardstep TEST STAND-IN for acme.sh: only the arguments hardstep's renewal script uses.
 home=/root/.acme-standin
 mkdir -p "$home"
-cmd=""; domain=""; email=""; fullchain=""; keyfile=""
+cmd=""; domain=""; email=""; fullchain=""; keyfile=""; challenge="--tls --tls.port :443"
 while [ $# -gt 0 ]; do
     case $1 in
         --register-account|--issue|--install-cert) cmd=$1 ;;
         -m) email=$2; shift ;;
         -d) domain=$2; shift ;;
-        --alpn) ;;
+        --alpn) challenge="--tls --tls.port :443" ;;
+        --standalone) challenge="--http --http.port :80" ;;
+        --httpport) challenge="--http --http.port :$2"; shift ;;
         --fullchain-file) fullchain=$2; shift ;;
         --key-file) keyfile=$2; shift ;;
         *) echo "acme.sh stand-in: unsupported argument $1" >&2; exit 64 ;;
@@ -51,7 +54,7 @@ case $cmd in
         if [ -s "$home/$domain.crt" ]; then echo "Skip, not due for renewal"; exit 2; fi
         if [ -s /etc/acme-standin/server ]; then
             LEGO_CA_CERTIFICATES=/etc/acme-standin/ca.pem lego --server "$(cat /etc/acme-standin/server)" \
-                --accept-tos --email "$(cat "$home/account")" --domains "$domain" --tls --tls.port :443 \
+                --accept-tos --email "$(cat "$home/account")" --domains "$domain" $challenge \
                 --path "$home/lego" run || exit 1
             cp "$home/lego/certificates/$domain.crt" "$home/$domain.crt"
             cp "$home/lego/certificates/$domain.key" "$home/$domain.key"

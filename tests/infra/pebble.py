@@ -14,15 +14,15 @@ import time
 from app.steps.acme.setup import archive
 
 
-def start_pebble(client, image: str, name: str, network: str) -> tuple[object, str, bytes]:
-    """Start pebble; returns (container, ACME directory URL, PEM of the CA its API certificate is from)."""
+def start_pebble(client, image: str, name: str, network: str, http_port: int = 5002) -> tuple[object, str, bytes]:
+    """Start pebble (its HTTP-01 validation dials ``http_port``); returns (container, ACME directory URL, PEM of the CA its API certificate is from)."""
     import trustme
 
     ca = trustme.CA()
     leaf = ca.issue_cert(name)
     config = {"pebble": {"listenAddress": "0.0.0.0:14000", "managementListenAddress": "0.0.0.0:15000",
                          "certificate": "/etc/pebble/cert.pem", "privateKey": "/etc/pebble/key.pem",
-                         "httpPort": 5002, "tlsPort": 443, "ocspResponderURL": "",
+                         "httpPort": http_port, "tlsPort": 443, "ocspResponderURL": "",
                          "externalAccountBindingRequired": False}}
     files = {"config.json": json.dumps(config).encode(), "cert.pem": leaf.cert_chain_pems[0].bytes(),
              "key.pem": leaf.private_key_pem.bytes()}

@@ -5,6 +5,9 @@ for this check only; from this machine we connect to Traefik's TLS entrypoint wi
 domain and compare the fingerprint we are shown with the throw-away one. Only a byte-for-byte
 pass-through can show us that certificate: a proxy that terminates TLS shows its own.
 (The reference's ``-nocert -cipher aNULL`` test fails on OpenSSL 3 whatever the route does.)
+
+A second handshake offers ALPN ``acme-tls/1``, as a CA validating TLS-ALPN-01 does: a Traefik with
+a ``tlsChallenge`` resolver answers those itself, passthrough or not (``app.steps.acme.challenge``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 SERVE_SECONDS = 30  # s_server's own limit, in case hardstep dies before it stops it
+ALPN = "acme-tls/1"  # the ALPN protocol of the TLS-ALPN-01 challenge (RFC 8737)
 
 
 @dataclass
@@ -60,8 +64,9 @@ def throwaway_certificate(domain: str) -> tuple[bytes, bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem, cert.public_bytes(serialization.Encoding.DER)
 
 
-def check_passthrough(host: "Host", config: "Config") -> Verdict:
+def check_passthrough(host: "Host", config: "Config", choice=None) -> Verdict:
     from app.containers.actions import find_container
+    from app.steps.acme.challenge import choose
 
     domain, name = config.turn.domain, config.acme.container
     address = config.traefik.https_address or f"{domain}:443"
@@ -89,14 +94,48 @@ def check_passthrough(host: "Host", config: "Config") -> Verdict:
             seen = fetch_certificate(connect_host, port, domain)
         except TlsError as exc:
             return Verdict(False, f"{exc}: Traefik does not pass {domain} through to {name}", evidence)
+        try:
+            alpn, alpn_error = fetch_certificate(connect_host, port, domain, alpn=[ALPN]), None
+        except TlsError as exc:
+            alpn, alpn_error = None, str(exc)
     evidence["seen"] = fingerprint(seen)
     if evidence["seen"] == expected:
-        return Verdict(True, f"{address} with SNI {domain} showed the throw-away certificate served inside "
-                       f"{name}: TLS passes through untouched", evidence)
+        evidence["seen_alpn"] = fingerprint(alpn) if alpn else None
+        plain = f"{address} with SNI {domain} showed the throw-away certificate served inside {name}"
+        if alpn and evidence["seen_alpn"] == expected:
+            return Verdict(True, f"{plain}, with and without ALPN {ALPN}: TLS passes through untouched", evidence)
+        return _alpn_taken(host, config, choice or choose(host, config), container, plain, alpn, alpn_error,
+                           evidence)
     info = describe(seen)
     evidence.update(subject=info.subject, issuer=info.issuer)
     return Verdict(False, f"Traefik terminates TLS for {domain}: {address} showed subject {info.subject!r}, "
                    f"issuer {info.issuer!r}, not the throw-away certificate served inside {name}", evidence)
+
+
+def _alpn_taken(host, config, choice, container, plain: str, alpn: bytes | None, error: str | None,
+                evidence: dict) -> Verdict:
+    """Plain TLS passes through, the TLS-ALPN-01 handshake does not: fine only when renewals use HTTP-01."""
+    from app.steps.acme.setup import SCRIPT_PATH, read_file, script_mode
+
+    if alpn is not None:
+        info = describe(alpn)
+        evidence.update(alpn_subject=info.subject, alpn_issuer=info.issuer)
+        saw = f"answered with subject {info.subject!r}, fingerprint {evidence['seen_alpn']}"
+    else:
+        saw = f"ended the handshake itself ({error.rsplit(': ', 1)[-1]})"
+    evidence["resolvers"] = list(choice.resolvers)
+    taken = f"{plain}, but offering ALPN {ALPN} (what the CA's TLS-ALPN-01 validation sends) Traefik {saw}"
+    if choice.mode == "http" and script_mode(read_file(container, SCRIPT_PATH)) == "http":
+        return Verdict(True, f"{taken}; renewals use HTTP-01 through the web entrypoint instead, so that "
+                       "challenge is not needed: TLS passes through untouched", evidence)
+    why = (f"Traefik has a tlsChallenge certificate resolver ({', '.join(choice.resolvers)}) and takes every "
+           f"{ALPN} connection itself" if choice.resolvers else
+           f"no tlsChallenge resolver is in {config.traefik.config}, yet Traefik {choice.version_text} takes "
+           f"{ALPN} connections itself (before 3.1.3 it does so without one)")
+    fix = choice.fix(config.traefik.config) or ("give Traefik allowACMEByPass = true on its TLS entrypoint "
+                                                "(Traefik 3.1.3 and later), or renew with HTTP-01")
+    return Verdict(False, f"{taken}. {why}, so issuing the certificate for {config.turn.domain} fails; "
+                   f"applying the step: {fix}", evidence)
 
 
 class ThrowawayServer:
@@ -118,8 +157,8 @@ class ThrowawayServer:
         self._put()
         api = self.container.client.api
         # The shell prints its PID, then becomes timeout (or s_server): that PID is what we kill.
-        argv = ["sh", "-c", 'echo "pid $$"; exec timeout "$1" openssl s_server -accept 443 -cert "$2" -key "$3"',
-                "sh", str(SERVE_SECONDS), f"{self.folder}/cert.pem", f"{self.folder}/key.pem"]
+        argv = ["sh", "-c", 'echo "pid $$"; exec timeout "$1" openssl s_server -accept 443 -cert "$2" -key "$3" -alpn "$4"',
+                "sh", str(SERVE_SECONDS), f"{self.folder}/cert.pem", f"{self.folder}/key.pem", ALPN]
         self._exec = api.exec_create(self.container.id, argv, stdin=True)["Id"]
         self._socket = api.exec_start(self._exec, socket=True)._sock
         # The stream ends early when s_server exits (bind failure, missing openssl).

@@ -28,8 +28,13 @@ SCRIPT_PATH = "/usr/local/bin/hardstep-renew-cert"
 CRON_MARK = SCRIPT_PATH  # the crontab line hardstep owns is the one that runs this script
 
 
-def renewal_script(config: "Config") -> str:
-    """The renewal script for these settings; refuses any value that is not what it claims."""
+# How acme.sh answers the CA: TLS-ALPN-01 on 443 (through the passthrough) or HTTP-01 on 80.
+CHALLENGE_ARGS = {"alpn": "--alpn", "http": "--standalone --httpport 80"}
+
+
+def renewal_script(config: "Config", mode: str = "alpn") -> str:
+    """The renewal script for these settings and challenge ``mode`` (see ``app.steps.acme.challenge``);
+    refuses any value that is not what it claims."""
     values = {"DOMAIN": config.turn.domain, "EMAIL": config.acme.email, "CERT": config.turn.cert,
               "KEY": config.turn.key, "PROXY": config.acme.proxy_container, "COTURN": config.turn.container}
     checks = {"DOMAIN": is_hostname, "EMAIL": lambda v: v == "" or is_email(v), "CERT": is_abs_path,
@@ -39,7 +44,15 @@ def renewal_script(config: "Config") -> str:
         if not checks[key](value):
             raise HardstepError(f"refusing to write {value!r} as {key} into the renewal script")
         text = text.replace(f"@{key}@", shlex.quote(value) if value else "''")
-    return text
+    return text.replace("@CHALLENGE@", CHALLENGE_ARGS[mode])
+
+
+def script_mode(text: str | None) -> str | None:
+    """The challenge mode an installed renewal script uses (None: no script, or not ours)."""
+    for mode, args in CHALLENGE_ARGS.items():
+        if text and f"acme.sh --issue {args} " in text:
+            return mode
+    return None
 
 
 def crontab_line(config: "Config") -> str:

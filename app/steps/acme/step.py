@@ -7,7 +7,6 @@ fingerprint proof of passthrough in ``app.steps.acme.passthrough``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,8 @@ from app.engine.model import CheckResult
 from app.containers.probe import Probe, ProbeImageMissing
 from app.steps.base import Step
 from app.shared.socket_proxy import proxy_changes, proxy_spec
-from app.config.validate import is_hostname
+from app.steps.acme import challenge
+from app.steps.acme.routes import router_name, traefik_labels  # noqa: F401  (tests import them from here)
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 NARROW_ENV = {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}
 # busybox crond in the foreground keeps the container alive and runs the renewal.
 COMMAND = ["crond", "-f", "-L", "/dev/stdout"]
-_TRAEFIK_NAME = re.compile(r"[A-Za-z0-9_-]{1,63}")
 # An invalid ?t= makes the engine refuse before it restarts anything: the answer still comes from
 # the engine, which proves the proxy let the call through, and coTURN keeps running.
 HARMLESS_RESTART = "/containers/{name}/restart?t=hardstep-check"
@@ -84,50 +83,11 @@ class CreateInternalNetwork(CreateNetwork):
         return [NetworkCreated(self.name, network.id)]
 
 
-def router_name(config: "Config") -> str:
-    name = config.acme.container.replace(".", "-")  # a dot would split the label key
-    if not _TRAEFIK_NAME.fullmatch(name):
-        raise HardstepError(f"[acme] container {config.acme.container!r} cannot name a Traefik router")
-    return name
-
-
-def entrypoint(host: "Host", config: "Config") -> str:
-    """The entrypoint of traefik.toml listening on :443; the reference's ``websecure`` otherwise."""
-    from app.editors.toml_text import parse
-
-    text = host.read_text(config.traefik.config)
-    try:
-        points = parse(text, config.traefik.config).unwrap().get("entryPoints", {}) if text else {}
-    except HardstepError:
-        points = {}
-    for name, point in points.items():
-        if str((point or {}).get("address", "")).endswith(":443") and _TRAEFIK_NAME.fullmatch(name):
-            return name
-    return "websecure"
-
-
-def traefik_labels(host: "Host", config: "Config") -> dict[str, str]:
-    domain = config.turn.domain
-    if not is_hostname(domain):  # validated again here: it goes between backticks in a rule
-        raise HardstepError(f"[turn] domain {domain!r} is not a host name; refusing to put it in a label")
-    router = router_name(config)
-    return {
-        "traefik.enable": "true",
-        # Traefik reaches acme on the private network (its providers.docker.network is the web one).
-        "traefik.docker.network": config.docker.private_network,
-        f"traefik.tcp.routers.{router}.rule": f"HostSNI(`{domain}`)",
-        f"traefik.tcp.routers.{router}.entrypoints": entrypoint(host, config),
-        f"traefik.tcp.routers.{router}.service": router,
-        f"traefik.tcp.routers.{router}.tls.passthrough": "true",
-        f"traefik.tcp.services.{router}.loadbalancer.server.port": "443",
-    }
-
-
 class Acme(Step):
     id = "acme"
     title = "Certificates for coTURN"
 
-    def acme_spec(self, host: "Host", config: "Config") -> AcmeSpec:
+    def acme_spec(self, host: "Host", config: "Config", mode: str = "alpn") -> AcmeSpec:
         certs = config.turn.certs_dir
         for key in ("cert", "key"):
             path = config.value("turn", key)
@@ -139,7 +99,7 @@ class Acme(Step):
             extra_networks=[config.acme.network], command=list(COMMAND),
             binds=[f"{host.machine_path(certs)}:{certs}"], restart="unless-stopped",
             cap_drop=["MKNOD", "NET_RAW"], security_opt=["no-new-privileges"],
-            labels=hardstep_labels(self.id) | traefik_labels(host, config),
+            labels=hardstep_labels(self.id) | traefik_labels(host, config, mode),
         )
 
     def narrow_spec(self, host: "Host", config: "Config") -> ContainerSpec:
@@ -151,11 +111,13 @@ class Acme(Step):
         if find_network(host, docker.private_network) is None:
             raise HardstepError(f"the network {docker.private_network} does not exist yet; "
                                 "apply the private-network step first")
-        spec, narrow = self.acme_spec(host, config), self.narrow_spec(host, config)
+        choice = challenge.choose(host, config)
+        spec, narrow = self.acme_spec(host, config, choice.mode), self.narrow_spec(host, config)
         if not acme.email and not host.exists(config.turn.cert):
             raise HardstepError("the first certificate needs an account with the certificate authority: "
                                 "set [acme] email in settings")
-        script, line = inside.renewal_script(config), inside.crontab_line(config)
+        script, line = inside.renewal_script(config, choice.mode), inside.crontab_line(config)
+        traefik = challenge.traefik_actions(host, config, choice)
         actions: list[Action] = [PullImage(image) for image in dict.fromkeys(
             [acme.image, docker.socket_proxy_image, docker.probe_image]) if not image_present(host, image)]
         if find_network(host, acme.network) is None:
@@ -167,7 +129,7 @@ class Acme(Step):
         container = find_container(host, spec.name)
         if container_actions or container is None:  # a new or restarted container: nothing to read yet
             return actions + [inside.InstallAcmeSh(spec.name), inside.WriteRenewalScript(spec.name, None, script),
-                              inside.InstallCrontab(spec.name, line)]
+                              inside.InstallCrontab(spec.name, line)] + traefik
         if not inside.has_programs(container, "acme.sh", "openssl"):
             actions.append(inside.InstallAcmeSh(spec.name))
         current = inside.read_file(container, inside.SCRIPT_PATH)
@@ -175,7 +137,7 @@ class Acme(Step):
             actions.append(inside.WriteRenewalScript(spec.name, current, script))
         if line not in inside.read_crontab(container).splitlines():
             actions.append(inside.InstallCrontab(spec.name, line))
-        return actions
+        return actions + traefik
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
         notes = ["The reference gives the main socket proxy POST=1 and ALLOW_RESTART=1 (misspelt: it does "
@@ -185,23 +147,29 @@ class Acme(Step):
         if not config.acme.email:
             notes.append("[acme] email is empty: renewals work while acme.sh keeps its account, but a new "
                          "acme container cannot register one; set it in settings")
+        choice = challenge.choose(host, config)
+        if choice.resolvers or choice.mode == "http":
+            notes.append("Traefik answers every TLS-ALPN-01 challenge itself, even through the passthrough ("
+                         + (f"tlsChallenge resolver {', '.join(choice.resolvers)}" if choice.resolvers else
+                            "before 3.1.3 without any resolver") + "); " + choice.fix(config.traefik.config) + ".")
         return notes
 
     # --- checks ----------------------------------------------------------------------------
     def validate(self, host: "Host", config: "Config") -> list[CheckResult]:
         from app.steps.acme.passthrough import check_passthrough
 
-        results = self._container_checks(host, config) + self._narrow_proxy_checks(host, config)
-        verdict = check_passthrough(host, config)
+        choice = challenge.choose(host, config)
+        results = self._container_checks(host, config, choice.mode) + self._narrow_proxy_checks(host, config)
+        verdict = check_passthrough(host, config, choice)
         return results + [self.check(f"TLS passthrough for {config.turn.domain}", verdict.ok, verdict.detail,
                                      **verdict.evidence)]
 
-    def _container_checks(self, host: "Host", config: "Config") -> list[CheckResult]:
+    def _container_checks(self, host: "Host", config: "Config", mode: str) -> list[CheckResult]:
         name = config.acme.container
         container = find_container(host, name)
         if container is None:
             return [self.check("acme container running", False, f"no container named {name}")]
-        spec = self.acme_spec(host, config)
+        spec = self.acme_spec(host, config, mode)
         current = current_settings(container.attrs)
         labels = {k: v for k, v in spec.settings().items() if k.startswith("label ")}
         wrong = settings_diff(current, labels)
@@ -217,7 +185,7 @@ class Acme(Step):
         ]
         if container.status != "running":
             return results
-        script, wanted_script = inside.read_file(container, inside.SCRIPT_PATH), inside.renewal_script(config)
+        script, wanted_script = inside.read_file(container, inside.SCRIPT_PATH), inside.renewal_script(config, mode)
         installed = inside.has_programs(container, "acme.sh", "openssl")
         line, cron = inside.crontab_line(config), inside.read_crontab(container).splitlines()
         crond = container.attrs.get("Path", "").rsplit("/", 1)[-1] == "crond"
