@@ -26,3 +26,14 @@ def acme_engine(tmp_path, unique, images, acme_images, image="standin", email="a
             "proxy_container": unique("acme-dockerproxy"), "network": unique("acme-private")}
     turn = {"domain": DOMAIN, "container": unique("coturn"), **sections.pop("turn", {})}
     return make_engine(tmp_path, unique, images, acme=acme, turn=turn, **sections)
+
+
+def renew_from(acme, directory: str, ca_pem: bytes) -> tuple[int, str]:
+    """Point the acme.sh stand-in in ``acme`` at a pebble CA, then run the renewal script there."""
+    from app.steps.acme.setup import put_file
+
+    acme.exec_run(["mkdir", "-p", "/etc/acme-standin"])
+    put_file(acme, "/etc/acme-standin/server", directory, 0o644)
+    put_file(acme, "/etc/acme-standin/ca.pem", ca_pem.decode(), 0o644)
+    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
+    return code, output.decode()

@@ -10,9 +10,8 @@ import time
 
 import pytest
 
-from app.steps.acme.setup import put_file
 from app.net.tls import describe, key_matches, pem_certificates
-from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
+from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine, renew_from
 from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port
 from tests.infra.pebble import start_pebble
@@ -34,12 +33,8 @@ def test_a_certificate_from_pebble_through_the_passthrough_route(tmp_path, uniqu
     _, directory, ca_pem = start_pebble(docker_client, images["tools"], unique("pebble"),
                                         config.docker.private_network)
     acme = docker_client.containers.get(config.acme.container)
-    acme.exec_run(["mkdir", "-p", "/etc/acme-standin"])
-    put_file(acme, "/etc/acme-standin/server", directory, 0o644)
-    put_file(acme, "/etc/acme-standin/ca.pem", ca_pem.decode(), 0o644)
-
-    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
-    assert code == 0, output.decode()[-1500:]
+    code, output = renew_from(acme, directory, ca_pem)
+    assert code == 0, output[-1500:]
 
     chain = pem_certificates(engine.host.read_bytes(config.turn.cert))
     leaf = describe(chain[0])

@@ -16,8 +16,7 @@ import pytest
 
 from app.net.tls import describe, pem_certificates
 from app.steps.acme.passthrough import check_passthrough
-from app.steps.acme.setup import put_file
-from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
+from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine, renew_from
 from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port
 from tests.infra.pebble import start_pebble
@@ -142,11 +141,8 @@ def test_traefik_with_its_own_tls_challenge(version, tmp_path, unique, images, a
     # A real certificate from pebble through this Traefik: TLS-ALPN-01 through the passthrough
     # (3.7.15, allowACMEByPass) or HTTP-01 through the web entrypoint's router (3.0.4).
     acme = docker_client.containers.get(config.acme.container)
-    acme.exec_run(["mkdir", "-p", "/etc/acme-standin"])
-    put_file(acme, "/etc/acme-standin/server", directory, 0o644)
-    put_file(acme, "/etc/acme-standin/ca.pem", ca_pem.decode(), 0o644)
-    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
-    assert code == 0, output.decode()[-2000:]
+    code, output = renew_from(acme, directory, ca_pem)
+    assert code == 0, output[-2000:]
     leaf = describe(pem_certificates(engine.host.read_bytes(config.turn.cert))[0])
     assert leaf.covers(DOMAIN) and "Pebble" in leaf.issuer
     time.sleep(1.5)
