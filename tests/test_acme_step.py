@@ -69,7 +69,7 @@ def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
     assert engine.apply("socket-proxy").ok
     plan = engine.plan("acme")
     assert [type(a).__name__ for a in plan.actions] == [
-        "CreateInternalNetwork", "RunContainer", "RunContainer", "InstallAcmeSh", "WriteRenewalScript",
+        "CreateNetwork", "RunContainer", "RunContainer", "InstallAcmeSh", "WriteRenewalScript",
         "InstallCrontab"]
     outcome = engine.apply("acme", plan)
     checks = by_name(outcome.checks)

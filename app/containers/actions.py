@@ -60,13 +60,16 @@ class CreateNetwork(Action):
     step: str
     driver: str = "bridge"
     options: dict[str, str] = field(default_factory=dict)
+    internal: bool = False  # its members reach each other and nothing else
+    purpose: str = ""  # said in the summary: who joins it
 
     def __post_init__(self) -> None:
-        self.summary = f"Create the {self.driver} network {self.name}"
+        self.summary = f"Create the {'internal' if self.internal else self.driver} network {self.name}" + (
+            f" ({self.purpose})" if self.purpose else "")
 
     def command(self) -> str:
-        opts = [f"--opt={k}={v}" for k, v in self.options.items()]
-        return sh("docker", "network", "create", f"--driver={self.driver}", *opts, self.name)
+        flags = [f"--opt={k}={v}" for k, v in self.options.items()] + (["--internal"] if self.internal else [])
+        return sh("docker", "network", "create", f"--driver={self.driver}", *flags, self.name)
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # No id yet: if hardstep dies after the create, rollback finds the network by name + label.
@@ -74,8 +77,9 @@ class CreateNetwork(Action):
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         network = host.docker.networks.create(self.name, driver=self.driver, options=self.options or None,
-                                              labels=hardstep_labels(self.step), check_duplicate=True)
-        ctx.log(f"created network {self.name} ({network.short_id})")
+                                              internal=self.internal, labels=hardstep_labels(self.step),
+                                              check_duplicate=True)
+        ctx.log(f"created {'internal ' if self.internal else ''}network {self.name} ({network.short_id})")
         return [NetworkCreated(self.name, network.id)]
 
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.steps.acme import setup as inside
-from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.engine.actions import Action, sh
 from app.containers.spec import ContainerSpec, render_settings_diff, settings_diff, settings_of
-from app.containers.undo import NetworkCreated
 from app.containers.actions import (CreateNetwork, PullImage, ReplaceContainer, RunContainer, StartContainer,
                                  find_container, find_network, hardstep_labels, image_present)
 from app.errors import HardstepError
@@ -66,23 +65,6 @@ def current_settings(attrs: dict) -> dict[str, str]:
     return settings_of(attrs) | {f"label {k}": v for k, v in labels.items() if k.startswith("traefik.")}
 
 
-@dataclass
-class CreateInternalNetwork(CreateNetwork):
-    """An ``--internal`` network: its members reach each other and nothing else."""
-
-    def __post_init__(self) -> None:
-        self.summary = f"Create the internal network {self.name} (only acme and its proxy join it)"
-
-    def command(self) -> str:
-        return sh("docker", "network", "create", "--internal", self.name)
-
-    def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        network = host.docker.networks.create(self.name, driver="bridge", internal=True, check_duplicate=True,
-                                              labels=hardstep_labels(self.step))
-        ctx.log(f"created internal network {self.name} ({network.short_id})")
-        return [NetworkCreated(self.name, network.id)]
-
-
 class Acme(Step):
     id = "acme"
     title = "Certificates for coTURN"
@@ -121,7 +103,7 @@ class Acme(Step):
         actions: list[Action] = [PullImage(image) for image in dict.fromkeys(
             [acme.image, docker.socket_proxy_image, docker.probe_image]) if not image_present(host, image)]
         if find_network(host, acme.network) is None:
-            actions.append(CreateInternalNetwork(acme.network, self.id))
+            actions.append(CreateNetwork(acme.network, self.id, internal=True, purpose="only acme and its proxy join it"))
         actions += _container_actions(host, narrow, proxy_changes)
         container_actions = _container_actions(
             host, spec, lambda attrs, wanted: settings_diff(current_settings(attrs), wanted.settings()))
