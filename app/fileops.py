@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,13 +49,6 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def backup(path: Path, backup_dir: Path) -> Path:
-    """Copy ``path`` (contents, mode, times) into ``backup_dir`` under a timestamped name."""
-    target = _backup_name(backup_dir, path.name)
-    shutil.copy2(path, target)
-    return target
 
 
 def store_backup(backup_dir: Path, name: str, data: bytes) -> Path:

@@ -46,7 +46,7 @@ def test_the_first_issuance_needs_the_account_email(tmp_path, unique, images, ac
     with pytest.raises(HardstepError, match=r"set \[acme\] email in settings"):
         engine.plan("acme")
     # With a certificate already there, the plan goes ahead and says what is missing.
-    engine.host.write_text(engine.config.turn.cert, "issued before\n", None)
+    engine.host.write_text(engine.config.turn.cert, "issued before\n")
     plan = engine.plan("acme")
     assert plan.actions and any("[acme] email is empty" in note for note in plan.notes)
 

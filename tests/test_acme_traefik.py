@@ -84,12 +84,12 @@ def test_traefik_with_its_own_tls_challenge(version, tmp_path, unique, images, a
     # The acme container as today's hardstep sets it up (TLS-ALPN-01 through the passthrough),
     # made before this Traefik ran; then Traefik starts with a tlsChallenge resolver of its own.
     base = BASE_TOML.format(private=private)
-    engine.host.write_text(path, base, None)
+    engine.host.write_text(path, base)
     plan = engine.plan("acme")
     assert not [a for a in plan.actions if config.traefik.container in a.summary or "EditFile" == type(a).__name__]
     engine.apply("acme", plan)
     with_resolver = base + RESOLVER.format(directory=directory)
-    engine.host.write_text(path, with_resolver, None)
+    engine.host.write_text(path, with_resolver)
     traefik = docker_client.containers.run(
         traefik_images[version], ["--configFile=/traefik.toml"], name=config.traefik.container, detach=True,
         networking_config={private: docker_client.api.create_endpoint_config(aliases=[DOMAIN])}, network=private,

@@ -367,7 +367,7 @@ def test_traefik_steps_own_checks_run_once_it_was_applied(tmp_path, monkeypatch,
 
     port = free_port()
     engine = make_engine(tmp_path, unique, images, synapse={"url": f"http://127.0.0.1:{port}"})
-    engine.host.write_text("/etc/os-release", (RELEASES / "burmillaos-1.9.6").read_text(), None)
+    engine.host.write_text("/etc/os-release", (RELEASES / "burmillaos-1.9.6").read_text())
     with_standin(monkeypatch, engine.host.root)
     start(engine, docker_client, images, port)
     before = [r.check for r in engine.check("burmilla")]

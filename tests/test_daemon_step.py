@@ -106,7 +106,7 @@ def test_with_root_and_no_restart_command_the_machines_engine_is_never_restarted
 def test_an_invalid_daemon_json_is_refused_and_nothing_is_written(tmp_path, unique, images, docker_client):
     engine = make_engine(tmp_path, unique, images)
     path = "/etc/docker/daemon.json"
-    engine.host.write_text(path, '{"icc": true,,}\n', None)
+    engine.host.write_text(path, '{"icc": true,,}\n')
     with pytest.raises(JsonEditError, match="not valid JSON"):
         engine.plan("daemon")
     assert failing(engine.check("daemon")) == ["daemon.json has the settings"]

@@ -2,8 +2,8 @@
 
 import os
 
-from app.engine.actions import ApplyContext, EditFile, RestoreFile
-from app.fileops import atomic_write, backup
+from app.engine.actions import ApplyContext, EditFile, RestoreFile, back_up
+from app.fileops import atomic_write
 from app.host import LocalHost
 from app.redact import REDACTED, redact
 
@@ -38,18 +38,18 @@ def test_atomic_write_failure_leaves_old_file(tmp_path, monkeypatch):
 
 
 def test_backup_copies_content_and_mode(tmp_path):
-    source = tmp_path / "a.conf"
-    source.write_text("x=1\n")
-    os.chmod(source, 0o600)
-    saved = backup(source, tmp_path / "backups")
+    host = LocalHost(tmp_path / "root")
+    host.write_text("/etc/a.conf", "x=1\n")
+    saved = back_up(host, "/etc/a.conf", tmp_path / "backups")
     assert saved.read_text() == "x=1\n"
-    assert saved.stat().st_mode & 0o777 == 0o600
+    assert saved.stat().st_mode & 0o777 == 0o600  # a config file may hold secrets
+    assert back_up(host, "/etc/missing.conf", tmp_path / "backups") is None
 
 
 def test_edit_file_under_root_backs_up_and_restores(tmp_path):
     host = LocalHost(tmp_path / "root")
     path = "/opt/coturn/turnserver.conf"
-    host.write_text(path, "realm=a\nstatic-auth-secret=hunter2\n", None)
+    host.write_text(path, "realm=a\nstatic-auth-secret=hunter2\n")
     edit = EditFile(path, host.read_text(path), "realm=b\nstatic-auth-secret=hunter2\n")
     assert "hunter2" not in edit.diff()
     assert "-realm=a" in edit.diff() and "+realm=b" in edit.diff()
@@ -62,9 +62,9 @@ def test_edit_file_under_root_backs_up_and_restores(tmp_path):
 
 def test_edit_refuses_a_file_changed_since_the_plan(tmp_path):
     host = LocalHost(tmp_path)
-    host.write_text("/f", "one\n", None)
+    host.write_text("/f", "one\n")
     edit = EditFile("/f", "one\n", "two\n")
-    host.write_text("/f", "someone else\n", None)
+    host.write_text("/f", "someone else\n")
     try:
         edit.apply(host, ApplyContext("t", tmp_path / "b"))
         raise AssertionError("should refuse")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.actions import back_up
 from app.errors import CommandTimeout, HardstepError
 from app.host import Host, LocalHost
 
@@ -25,7 +26,8 @@ def test_files_live_under_the_root_prefix(tmp_path):
     host = LocalHost(tmp_path)
     assert host.read_text("/etc/x.conf") is None and host.read_bytes("/etc/x.conf") is None
     assert not host.exists("/etc/x.conf") and host.stat("/etc/x.conf") is None
-    assert host.write_text("/etc/x.conf", "a = 1\n", tmp_path / "backups") is None  # new: nothing to back up
+    assert back_up(host, "/etc/x.conf", tmp_path / "backups") is None  # new: nothing to back up
+    host.write_text("/etc/x.conf", "a = 1\n")
     assert (tmp_path / "etc/x.conf").read_text() == "a = 1\n"
     assert host.read_text("/etc/x.conf") == "a = 1\n" and host.read_bytes("/etc/x.conf") == b"a = 1\n"
     assert host.exists("/etc") and host.is_dir("/etc") and not host.is_dir("/etc/x.conf")
@@ -36,9 +38,10 @@ def test_files_live_under_the_root_prefix(tmp_path):
 
 def test_write_text_backs_up_and_keeps_the_mode(tmp_path):
     host = LocalHost(tmp_path / "root")
-    host.write_text("/opt/a.conf", "old\n", None)
+    host.write_text("/opt/a.conf", "old\n")
     os.chmod(tmp_path / "root/opt/a.conf", 0o640)
-    saved = host.write_text("/opt/a.conf", "new\n", tmp_path / "backups")
+    saved = back_up(host, "/opt/a.conf", tmp_path / "backups")
+    host.write_text("/opt/a.conf", "new\n")
     assert saved is not None and saved.read_text() == "old\n" and saved.parent == tmp_path / "backups"
     assert host.read_text("/opt/a.conf") == "new\n"
     found = host.stat("/opt/a.conf")
@@ -47,7 +50,7 @@ def test_write_text_backs_up_and_keeps_the_mode(tmp_path):
 
 def test_unlink_and_the_leftovers_of_an_interrupted_write(tmp_path):
     host = LocalHost(tmp_path)
-    host.write_text("/etc/a.conf", "a\n", None)
+    host.write_text("/etc/a.conf", "a\n")
     leftover = tmp_path / "etc/.a.conf.k3j2.hardstep-tmp"
     other = tmp_path / "etc/.b.conf.k3j2.hardstep-tmp"
     leftover.write_text("half")
@@ -63,7 +66,7 @@ def test_unlink_and_the_leftovers_of_an_interrupted_write(tmp_path):
 def test_os_release_is_read_under_the_root(tmp_path):
     host = LocalHost(tmp_path)
     assert host.os_release() == {}
-    host.write_text("/usr/lib/os-release", 'NAME="Debian GNU/Linux"\n# c\nVERSION_ID=\'12\'\n', None)
+    host.write_text("/usr/lib/os-release", 'NAME="Debian GNU/Linux"\n# c\nVERSION_ID=\'12\'\n')
     assert host.os_release() == {"NAME": "Debian GNU/Linux", "VERSION_ID": "12"}
 
 

@@ -59,7 +59,7 @@ def test_synapse_plan_redacts_secrets(tmp_path, snap_compare):
     registration item, and the restart that waits for Synapse."""
     engine = wizard_engine(tmp_path, values(synapse={"url": "http://127.0.0.1:8008", "disable_registration": True}),
                            fixed_docker=True)
-    engine.host.write_text(engine.config.synapse.config, HOMESERVER, None)
+    engine.host.write_text(engine.config.synapse.config, HOMESERVER)
     assert SECRET not in "".join(a.diff() + a.command() + a.summary for a in engine.plan("synapse").actions)
     assert snap_compare(quiet_app(engine), terminal_size=PLAN_SIZE, run_before=keys("down", "down", "down", "2"))
 

@@ -24,7 +24,7 @@ def test_resume_dialog(tmp_path, snap_compare, monkeypatch):
     monkeypatch.setattr(steps, "REGISTRY", {"private-network": steps.REGISTRY["private-network"],
                                             FileStandInStep.id: ("tests.wizard_support", "FileStandInStep")})
     engine = wizard_engine(tmp_path, SNAPSHOT_VALUES)
-    engine.host.write_text(FileStandInStep.PATH, "hardened = false\n", None)
+    engine.host.write_text(FileStandInStep.PATH, "hardened = false\n")
     action = engine.plan(FileStandInStep.id).actions[0]
     pending = action.prepare(engine.host, ApplyContext(FileStandInStep.id, engine.state.backup_dir(FileStandInStep.id)))
     engine.state.update_step(FileStandInStep.id, in_flight={"index": 0, "summary": action.summary,

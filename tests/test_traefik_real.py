@@ -92,7 +92,7 @@ def test_traefik_step_against_real_traefik(version, tmp_path, unique, images, tr
     port = free_port()
     engine = make_engine(tmp_path, unique, images, synapse={"url": f"http://127.0.0.1:{port}"})
     config, docker_cfg = engine.config.traefik, engine.config.docker
-    engine.host.write_text(config.config, TRAEFIK_TOML, None)
+    engine.host.write_text(config.config, TRAEFIK_TOML)
     docker_client.networks.create(config.web_network)
     assert engine.apply("private-network").ok
     assert engine.apply("socket-proxy").ok

@@ -36,7 +36,7 @@ def lab(tmp_path, unique, images, docker_client):
 
 
 def start(engine, docker_client, images, port):
-    engine.host.write_text(engine.config.traefik.config, asset_path("lab", "traefik.toml").read_text(), None)
+    engine.host.write_text(engine.config.traefik.config, asset_path("lab", "traefik.toml").read_text())
     config = engine.host.machine_path(engine.config.traefik.config)
     docker_client.networks.create(engine.config.traefik.web_network)
     assert engine.apply("private-network").ok

@@ -27,14 +27,14 @@ def interrupted_engine(tmp_path, monkeypatch, completed: bool):
     monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
     register_file_step(monkeypatch)
     engine = wizard_engine(tmp_path)
-    engine.host.write_text(FileStandInStep.PATH, OLD, None)
+    engine.host.write_text(FileStandInStep.PATH, OLD)
     target = Path(engine.host.machine_path(FileStandInStep.PATH))  # this machine: a local file
     action = engine.plan(FileStandInStep.id).actions[0]
     pending = action.prepare(engine.host, ApplyContext(FileStandInStep.id, engine.state.backup_dir(FileStandInStep.id)))
     engine.state.update_step(FileStandInStep.id, in_flight={"index": 0, "summary": action.summary,
                                                              "started": FIXED_AT, "undo": dump_records(pending)})
     if completed:
-        engine.host.write_text(FileStandInStep.PATH, FileStandInStep.WANTED, None)
+        engine.host.write_text(FileStandInStep.PATH, FileStandInStep.WANTED)
     return engine, target
 
 

@@ -90,23 +90,17 @@ class EditFile(Action):
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # The backup is taken now, so the engine can save where it is before the file changes.
-        data = host.read_bytes(self.path)
-        saved = store_backup(ctx.backup_dir, PurePosixPath(self.path).name, data) if data is not None else None
-        self._prepared = self._record(saved)
+        self._prepared = self._record(back_up(host, self.path, ctx.backup_dir))
         return [self._prepared]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         current = host.read_text(self.path)
         if current != self.before:
             raise ApplyError(f"{self.path} changed since the plan was made; nothing written. Review the plan again.")
-        prepared, self._prepared = getattr(self, "_prepared", None), None
-        if prepared is not None:  # backed up in prepare(): write only
-            host.write_text(self.path, self.after, None)
-            saved = prepared.backup
-        else:
-            saved = host.write_text(self.path, self.after, ctx.backup_dir)
-        ctx.log(f"wrote {self.path}" + (f" (backup {saved})" if saved else ""))
-        return [self._record(saved)]
+        prepared, self._prepared = getattr(self, "_prepared", None) or self.prepare(host, ctx)[0], None
+        host.write_text(self.path, self.after)
+        ctx.log(f"wrote {self.path}" + (f" (backup {prepared.backup})" if prepared.backup else ""))
+        return [prepared]
 
     def _record(self, saved: Path | str | None) -> "FileBackup":
         return FileBackup(self.path, str(saved) if saved else None, _digest(self.after))
@@ -149,11 +143,19 @@ class RestoreFile(Action):
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         if self.backup:
             data = Path(self.backup).read_bytes()
-            host.write_text(self.path, data.decode("utf-8"), ctx.backup_dir)
+            back_up(host, self.path, ctx.backup_dir)  # what it holds now, edited by hand or not
+            host.write_text(self.path, data.decode("utf-8"))
         else:
             host.unlink(self.path)
         ctx.log(self.summary)
         return []
+
+
+def back_up(host: "Host", path: str, backup_dir: Path) -> Path | None:
+    """Keep the managed file's current bytes (read through the facade) in ``backup_dir``, where
+    the state is; None when there is no such file."""
+    data = host.read_bytes(path)
+    return store_backup(backup_dir, PurePosixPath(path).name, data) if data is not None else None
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

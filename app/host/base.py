@@ -57,10 +57,9 @@ class Host(ABC):
         """The file's bytes, None when it does not exist; HardstepError when unreadable."""
 
     @abstractmethod
-    def write_text(self, path: str, text: str, backup_dir: Path | None) -> Path | None:
-        """Back the file up into ``backup_dir`` (when it exists), then replace it atomically,
-        keeping its mode and owner. Returns the backup. ``backup_dir=None``: the caller took
-        the backup already (``EditFile.prepare``)."""
+    def write_text(self, path: str, text: str) -> None:
+        """Replace the file atomically (temp file + rename), keeping its mode and owner. Backups
+        are the caller's: ``app.engine.actions.back_up`` keeps them where the state is."""
 
     @abstractmethod
     def exists(self, path: str) -> bool:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.errors import CommandTimeout, DockerUnavailable, HardstepError
 from app.host.base import CommandResult, FileStat, Host
-from app.fileops import atomic_write, backup
+from app.fileops import atomic_write
 
 if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
     import docker
@@ -49,12 +49,10 @@ class LocalHost(Host):
         data = self.read_bytes(absolute)
         return None if data is None else data.decode("utf-8")
 
-    def write_text(self, absolute: str, text: str, backup_dir: Path | None) -> Path | None:
+    def write_text(self, absolute: str, text: str) -> None:
         target = self.path(absolute)
-        saved = backup(target, backup_dir) if backup_dir is not None and target.exists() else None
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, text)
-        return saved
 
     def exists(self, absolute: str) -> bool:
         return self.path(absolute).exists()

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.engine.actions import Action, ApplyContext, Undo, back_up, sh
 from app.engine.model import now_iso
 from app.engine.undo import UndoRecord, record
 from app.errors import ApplyError, HardstepError
@@ -236,7 +236,8 @@ class UpgradeOS(Action):
                         "from_version": self.before.version, "from_image": self.before.image,
                         "target": self.target, "image": target_image(self.target), "channel": self.channel,
                         "started": now_iso()}
-        host.write_text(MARKER, json.dumps(self._record, indent=2) + "\n", ctx.backup_dir)
+        back_up(host, MARKER, ctx.backup_dir)
+        host.write_text(MARKER, json.dumps(self._record, indent=2) + "\n")
         return [OsUpgraded(dict(self._record))]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
