@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.errors import DockerUnavailable, describe_error
+
 if TYPE_CHECKING:
     from app.engine.runner import Engine, Plan
 
@@ -47,13 +49,13 @@ def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrup
     from app.steps import step_ids
 
     flights = engine.state.in_flight()
-    order = step_ids()  # no step module is imported unless its step was in flight
+    order = step_ids()  # the registry's order and titles: no step module is imported
     found = []
     for step_id in sorted(flights, key=lambda s: order.index(s) if s in order else len(order)):
         if ids and step_id not in ids:
             continue
         flight: dict[str, Any] = flights[step_id]
-        title = engine.step(step_id).title if step_id in order else step_id
+        title = engine.info(step_id).title if step_id in order else step_id
         found.append(Interrupted(step_id, title, str(flight.get("summary", "?")), int(flight.get("index", 0)),
                                  str(flight.get("started", "unknown"))))
     return found
@@ -62,9 +64,6 @@ def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrup
 def recheck(engine: "Engine", item: Interrupted) -> Interrupted:
     """Make a fresh plan and say whether the interrupted action completed. Never raises for a
     plan that cannot be made: ``completed`` stays None and ``detail`` says why."""
-    from app.errors import describe_error
-    from app.errors import DockerUnavailable
-
     try:
         plan = engine.plan(item.step)
     except DockerUnavailable as exc:

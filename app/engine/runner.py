@@ -152,8 +152,7 @@ class Engine:
         temp file an interrupted atomic write may have left, and stop calling it in flight."""
         flight = self.state.adopt_in_flight(step_id)
         if flight:
-            self.step(step_id)  # its module registers the step's undo record types
-            for record in load_records(flight.get("undo")):
+            for record in self._typed(step_id, flight.get("undo")):
                 record.after_interrupt(self.host)
             self.state.audit(step_id, flight.get("summary", "?"), "interrupted",
                              started=flight.get("started"))
@@ -210,15 +209,17 @@ class Engine:
     # --- rollback --------------------------------------------------------------------------
     def rollback_plan(self, step_id: str) -> list[Action]:
         """Undo everything recorded, an interrupted action's prepared undo records included."""
-        step = self.step(step_id)  # imported first: its module registers its undo record types
         records = self.undo_records(step_id)
-        records += [r for r in load_records((self.in_flight(step_id) or {}).get("undo")) if r not in records]
-        return step.rollback(self.host, self.config, records)
+        in_flight = self._typed(step_id, (self.in_flight(step_id) or {}).get("undo"))
+        return self.step(step_id).rollback(self.host, self.config, records + [r for r in in_flight if r not in records])
 
     def undo_records(self, step_id: str) -> list[UndoRecord]:
         """The step's recorded changes, typed (state.json keeps them as JSON objects)."""
-        self.step(step_id)
-        return load_records(self.state.undo_records(step_id))
+        return self._typed(step_id, self.state.undo_records(step_id))
+
+    def _typed(self, step_id: str, entries: list[dict] | None) -> list[UndoRecord]:
+        self.step(step_id)  # imported first: the step's modules register its undo record types
+        return load_records(entries)
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions

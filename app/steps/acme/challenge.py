@@ -83,7 +83,7 @@ def running_version(host: "Host", config: "Config") -> tuple[tuple[int, int, int
 
 def choose(host: "Host", config: "Config") -> Challenge:
     toml = traefik_toml(host, config)
-    point = entrypoint(host, config)
+    point = entrypoint(toml)
     resolvers = tls_resolvers(toml)
     bypass = ((toml.get("entryPoints") or {}).get(point) or {}).get("allowACMEByPass") is True
     version, source = running_version(host, config)

@@ -36,9 +36,10 @@ def traefik_toml(host: "Host", config: "Config") -> dict:
         return {}
 
 
-def entrypoint(host: "Host", config: "Config", port: str = "443", default: str = "websecure") -> str:
-    """The entrypoint of traefik.toml listening on ``:port``; the reference's name otherwise."""
-    for name, point in (traefik_toml(host, config).get("entryPoints") or {}).items():
+def entrypoint(toml: dict, port: str = "443", default: str = "websecure") -> str:
+    """The entrypoint of ``toml`` (traefik.toml read by ``traefik_toml``) listening on ``:port``;
+    the reference's name otherwise."""
+    for name, point in (toml.get("entryPoints") or {}).items():
         if str((point or {}).get("address", "")).endswith(f":{port}") and TRAEFIK_NAME.fullmatch(name):
             return name
     return default
@@ -48,13 +49,13 @@ def traefik_labels(host: "Host", config: "Config", mode: str = "alpn") -> dict[s
     domain = config.turn.domain
     if not is_hostname(domain):  # validated again here: it goes between backticks in a rule
         raise HardstepError(f"[turn] domain {domain!r} is not a host name; refusing to put it in a label")
-    router = router_name(config)
+    router, toml = router_name(config), traefik_toml(host, config)
     labels = {
         "traefik.enable": "true",
         # Traefik reaches acme on the private network (its providers.docker.network is the web one).
         "traefik.docker.network": config.docker.private_network,
         f"traefik.tcp.routers.{router}.rule": f"HostSNI(`{domain}`)",
-        f"traefik.tcp.routers.{router}.entrypoints": entrypoint(host, config),
+        f"traefik.tcp.routers.{router}.entrypoints": entrypoint(toml),
         f"traefik.tcp.routers.{router}.service": router,
         f"traefik.tcp.routers.{router}.tls.passthrough": "true",
         f"traefik.tcp.services.{router}.loadbalancer.server.port": "443",
@@ -63,7 +64,7 @@ def traefik_labels(host: "Host", config: "Config", mode: str = "alpn") -> dict[s
         http = f"{router}-http01"
         labels |= {
             f"traefik.http.routers.{http}.rule": f"Host(`{domain}`) && PathPrefix(`/.well-known/acme-challenge/`)",
-            f"traefik.http.routers.{http}.entrypoints": entrypoint(host, config, "80", "web"),
+            f"traefik.http.routers.{http}.entrypoints": entrypoint(toml, "80", "web"),
             f"traefik.http.routers.{http}.service": http,
             f"traefik.http.services.{http}.loadbalancer.server.port": str(HTTP01_PORT),
         }
