@@ -4,9 +4,6 @@ so restarting it never touches the engine the other tests use."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import pytest
 
 from app.steps.cis.audit import daemon_items
@@ -25,24 +22,10 @@ CHECKS = ["daemon.json has the settings", "icc off on the default bridge", "live
           "userland proxy off", "log rotation"]
 
 
-@contextlib.contextmanager
-def aimed_at(engine: SecondEngine):
-    """DOCKER_HOST for hardstep's client only while the block runs; other fixtures keep the main engine."""
-    saved = os.environ.get("DOCKER_HOST")
-    os.environ["DOCKER_HOST"] = engine.docker_host
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("DOCKER_HOST", None)
-        else:
-            os.environ["DOCKER_HOST"] = saved
-
-
 def test_daemon_step_hardens_and_restarts_only_the_second_engine(tmp_path, unique, images, docker_client):
     config_file = tmp_path / "root" / "etc" / "docker" / "daemon.json"
     main_icc = docker_client.networks.get("bridge").attrs["Options"]["com.docker.network.bridge.enable_icc"]
-    with SecondEngine(config_file, images=(images["busybox"],)) as second, aimed_at(second):
+    with SecondEngine(config_file, images=(images["busybox"],)) as second, second.aimed():
         original = config_file.read_text()
         second.client.containers.run(images["busybox"], SLEEPER, name="keeper", detach=True,
                                      restart_policy={"Name": "unless-stopped"})

@@ -111,7 +111,8 @@ def recheck_interrupted(engine: "Engine", ids: list[str]) -> None:
 
 
 def cmd_rollback(engine: "Engine", args: argparse.Namespace) -> int:
-    needs_docker(engine, [args.step])
+    if not engine.step(args.step).rolls_back_without_engine:
+        needs_docker(engine, [args.step])
     flight = engine.in_flight(args.step)
     if flight:
         note(f"{args.step}: action '{flight.get('summary')}' was in flight; the rollback undoes it too.")

@@ -1,15 +1,16 @@
-"""Actions on the Docker engine: images, networks and containers. Their undo is app/docker_undo.py."""
+"""Actions on the Docker engine: images, networks and containers. Their undo is app/containers/undo.py."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from app.engine import model
 from app.engine.actions import Action, ApplyContext, Undo, sh
+from app.containers.keep import bring_back, keep_stopped, restart_policy, stop_grace
 from app.containers.spec import MANAGED_LABEL, STEP_LABEL, Blueprint, ContainerSpec
+from app.containers.wait import wait_for_http
 from app.containers.undo import ContainerCreated, ContainerReplaced, NetworkCreated
 from app.errors import ApplyError
 from app.config.validate import split_image
@@ -107,45 +108,57 @@ class ReplaceContainer(Action):
 
     spec: Blueprint
     changes: str = ""
+    replaces: str = ""  # the id of the container the plan saw
 
     def __post_init__(self) -> None:
         self.summary = f"Recreate the container {self.spec.name} with the settings below (the old one is kept, stopped)"
         self._previous = f"{self.spec.name}-hardstep-{model.utcnow():%Y%m%d%H%M%S}"
 
     def command(self) -> str:
-        return "\n".join([sh("docker", "stop", self.spec.name),
-                          sh("docker", "rename", self.spec.name, self._previous),
-                          self.spec.docker_run()])
+        return "\n".join([sh("docker", "rename", self.spec.name, self._previous),
+                          sh("docker", "update", "--restart=no", self._previous),
+                          sh("docker", "stop", self._previous), self.spec.docker_run()])
 
     def diff(self) -> str:
         return self.changes
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         # The kept name is fixed now, so a rollback after a kill knows where the old one went.
-        running = host.docker.containers.get(self.spec.name).status == "running"
-        return [ContainerReplaced(self.spec.name, None, self._previous, running)]
+        old = self._planned(host)
+        return [ContainerReplaced(self.spec.name, None, self._previous, old.status == "running", restart_policy(old))]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        old = host.docker.containers.get(self.spec.name)
-        was_running = old.status == "running"
+        old = self._planned(host)
+        was_running, policy = old.status == "running", restart_policy(old)
         old.rename(self._previous)
-        old.stop(timeout=10)
-        ctx.log(f"stopped {self.spec.name}, kept as {self._previous}")
+        ctx.log(f"kept {self.spec.name} as {self._previous}; stopping it with restart policy no")
         try:
+            keep_stopped(old)
             container = start_checked(host, self.spec, ctx)
         except Exception:
-            old.rename(self.spec.name)
-            if was_running:
-                old.start()
-            ctx.log(f"put the old {self.spec.name} back", level="warning")
+            try:
+                bring_back(old, self.spec.name, policy, was_running)
+            except Exception:  # the engine went away: the prepared undo record puts it back later
+                ctx.log(f"the old {self.spec.name} could not be put back now", level="error")
+            else:
+                ctx.log(f"put the old {self.spec.name} back", level="warning")
             raise
-        return [ContainerReplaced(self.spec.name, container.id, self._previous, was_running)]
+        return [ContainerReplaced(self.spec.name, container.id, self._previous, was_running, policy)]
+
+    def _planned(self, host: "Host"):
+        """The container the plan saw. One recreated since (a new id: compose, Watchtower) is refused:
+        a twin of the old one would silently revert that change."""
+        old = find_container(host, self.spec.name)
+        if old is None or old.id != self.replaces:
+            raise ApplyError(f"the container {self.spec.name} {'is gone' if old is None else 'was recreated'} since "
+                             "the plan was made; nothing changed: make a fresh plan and review it")
+        return old
 
     def after_undo(self, host: "Host", ctx: ApplyContext) -> None:
         # The old container came back before its config files did: restart it so it reads them.
         old = find_container(host, self.spec.name)
         if old is not None and old.status in ("running", "restarting"):
-            old.restart(timeout=10)
+            old.restart(timeout=stop_grace(old.attrs))
             ctx.log(f"restarted {self.spec.name} so it reads its restored configuration")
 
 
@@ -192,42 +205,9 @@ class RestartContainer(Action):
         container = find_container(host, self.name)
         if container is None:
             raise ApplyError(f"no container named {self.name} to restart; check the container name in settings")
-        container.restart(timeout=30)
+        container.restart(timeout=stop_grace(container.attrs))
         ctx.log(f"restarted {self.name}")
         return container
-
-
-def wait_for_http(url: str, timeout: float, ctx: ApplyContext, container) -> int:
-    """Poll ``url`` until it answers below 500. Fails at once, with the container's own last
-    error line, when the container stops instead; after ``timeout`` otherwise."""
-    from app.net import http
-
-    deadline = time.monotonic() + timeout
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        # Only "is it up?": the checks, not this wait, judge the certificate.
-        answer = http.get(url, timeout=3, verify=False)
-        if answer.status is not None and answer.status < 500:
-            ctx.log(f"{container.name} answers at {url} (HTTP {answer.status})")
-            return answer.status
-        last = f"HTTP {answer.status}" if answer.status is not None else answer.failure
-        container.reload()
-        if container.status not in ("running", "restarting"):
-            cause = failure_line(container.logs(tail=40).decode("utf-8", "replace").splitlines())
-            raise ApplyError(f"{container.name} stopped after the restart (status {container.status}"
-                             + (f"; its log says: {cause[:240]}" if cause else "") + ")")
-        time.sleep(1)
-    raise ApplyError(f"{container.name} did not answer at {url} within {timeout:.0f}s ({last})")
-
-
-def failure_line(lines: list[str]) -> str:
-    """The log line of a start-up failure that says why (banners and traceback frames skipped)."""
-    said = [line.strip() for line in lines if re.search(r"[A-Za-z]", line) and not line.strip().startswith("File ")]
-    for index in range(len(said) - 1, -1, -1):
-        if "error" in said[index].lower():
-            follow = said[index + 1] if said[index].endswith(":") and index + 1 < len(said) else ""
-            return f"{said[index]} {follow}".strip()
-    return said[-1] if said else ""
 
 
 def start_checked(host: "Host", spec: Blueprint, ctx: ApplyContext, settle: float = 1.5):

@@ -8,8 +8,9 @@ are ever removed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from app.containers.keep import bring_back, comes_back, policy_flag, remove_gracefully
 from app.containers.spec import MANAGED_LABEL
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.engine.undo import UndoRecord, record
@@ -49,9 +50,12 @@ class ContainerReplaced(UndoRecord):
     id: str | None
     previous: str
     previous_running: bool
+    # Its own restart policy: it is kept with ``no`` (app/containers/keep.py). None in records
+    # written before that, when the kept container still had its own.
+    previous_policy: dict[str, Any] | None = None
 
     def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list[Action]:
-        return [RestoreContainer(self.name, self.id, self.previous, self.previous_running)]
+        return [RestoreContainer(self.name, self.id, self.previous, self.previous_running, self.previous_policy)]
 
 
 @dataclass
@@ -104,7 +108,7 @@ class RemoveContainer(Action):
             container = _managed(host.docker.containers, self.name, ctx) if self.id is None \
                 else host.docker.containers.get(self.id)
             if container is not None:
-                container.remove(force=True)
+                container.remove(force=True)  # hardstep's own helpers (proxy, acme) hold no data
                 ctx.log(f"removed container {self.name}")
                 return []
         except NotFound:
@@ -136,12 +140,16 @@ class RestoreContainer(Action):
     id: str | None  # None: recorded before the replace (the run was killed)
     previous: str
     previous_running: bool
+    previous_policy: dict[str, Any] | None = None  # None: leave the kept container's as it is
 
     def __post_init__(self) -> None:
         self.summary = f"Put back the previous {self.name} (kept as {self.previous})"
 
     def command(self) -> str:
-        lines = [sh("docker", "rm", "-f", self.name), sh("docker", "rename", self.previous, self.name)]
+        lines = [sh("docker", "stop", self.name), sh("docker", "rm", self.name),
+                 sh("docker", "rename", self.previous, self.name)]
+        if comes_back(self.previous_policy):
+            lines.append(sh("docker", "update", f"--restart={policy_flag(self.previous_policy)}", self.name))
         return "\n".join(lines + ([sh("docker", "start", self.name)] if self.previous_running else []))
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
@@ -154,22 +162,19 @@ class RestoreContainer(Action):
                 ctx.log(f"{self.name} was never replaced; nothing to put back")
                 return []
             raise ApplyError(f"the kept container {self.previous} is gone; {self.name} was left as it is") from None
-        if self.id is None:  # whatever holds the name now was started by the interrupted replace
-            _remove_named(host, self.name, ctx)
-        else:
-            RemoveContainer(self.name, self.id).apply(host, ctx)
-        previous.rename(self.name)
-        if self.previous_running:
-            previous.start()
+        # The twin, stopped with its grace (a database's twin writes to the same data); with no id,
+        # whatever holds the name now was started by the interrupted replace.
+        _remove_twin(host, self.id or self.name, self.name, ctx)
+        bring_back(previous, self.name, self.previous_policy, self.previous_running)
         ctx.log(f"restored {self.name}")
         return []
 
 
-def _remove_named(host: "Host", name: str, ctx: ApplyContext) -> None:
+def _remove_twin(host: "Host", ref: str, name: str, ctx: ApplyContext) -> None:
     from docker.errors import NotFound
 
     try:
-        host.docker.containers.get(name).remove(force=True)
+        remove_gracefully(host.docker.containers.get(ref))
         ctx.log(f"removed the new {name}")
     except NotFound:
         pass

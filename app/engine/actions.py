@@ -89,18 +89,22 @@ class EditFile(Action):
         return unified_diff(self.path, self.before or "", self.after)
 
     def prepare(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        # The backup is taken now, so the engine can save where it is before the file changes.
+        # The backup is taken now, so the engine can save where it is before the file changes. A file
+        # changed since the plan is refused first: it prepared nothing, so nothing "undoes" it.
+        self._unchanged(host)
         self._prepared = self._record(back_up(host, self.path, ctx.backup_dir))
         return [self._prepared]
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        current = host.read_text(self.path)
-        if current != self.before:
-            raise ApplyError(f"{self.path} changed since the plan was made; nothing written. Review the plan again.")
+        self._unchanged(host)
         prepared, self._prepared = getattr(self, "_prepared", None) or self.prepare(host, ctx)[0], None
         host.write_text(self.path, self.after)
         ctx.log(f"wrote {self.path}" + (f" (backup {prepared.backup})" if prepared.backup else ""))
         return [prepared]
+
+    def _unchanged(self, host: "Host") -> None:
+        if host.read_text(self.path) != self.before:
+            raise ApplyError(f"{self.path} changed since the plan was made; nothing written. Review the plan again.")
 
     def _record(self, saved: Path | str | None) -> "FileBackup":
         return FileBackup(self.path, str(saved) if saved else None, _digest(self.after))

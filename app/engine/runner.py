@@ -102,6 +102,7 @@ class Engine:
         this_run: list[UndoRecord] = []
         for index, action in enumerate(plan.actions):
             ctx.log(action.summary)
+            pending: list[UndoRecord] = []
             try:
                 # Undo information is durable BEFORE the change: prepare() takes the file backup,
                 # and the in-flight record holds its undo records, so a process killed during or
@@ -119,10 +120,13 @@ class Engine:
                 self.state.audit(step_id, action.summary, "failed", error=outcome.error,
                                  command=action.command())
                 ctx.log(f"failed: {outcome.error}", level="error")
-                if this_run:
-                    outcome.error += self._undo_run(step, this_run, action, ctx)
-                self.state.update_step(step_id, status=Status.FAILED.value, in_flight=None,
-                                       error=outcome.error)
+                # The failed action may have done part of its change (a replace that renamed the old
+                # container, then lost the engine): what it prepared joins the step's undo records,
+                # is undone with the run's, and stays recorded if that undo fails.
+                self.state.adopt_in_flight(step_id)
+                if this_run or pending:
+                    outcome.error += self._undo_run(step, this_run, pending, action, ctx)
+                self.state.update_step(step_id, status=Status.FAILED.value, error=outcome.error)
                 outcome.status = Status.FAILED
                 return outcome
             this_run += undo
@@ -159,20 +163,25 @@ class Engine:
         return flight
 
     # --- checks ----------------------------------------------------------------------------
-    def _undo_run(self, step: "Step", records: list[UndoRecord], failed: Action, ctx: ApplyContext) -> str:
-        """A step applies whole or not at all: undo what this run did before ``failed``."""
-        ctx.log("undoing the changes this run made before the failure", level="warning")
+    def _undo_run(self, step: "Step", earlier: list[UndoRecord], pending: list[UndoRecord], failed: Action,
+                  ctx: ApplyContext) -> str:
+        """A step applies whole or not at all: undo what this run did before ``failed`` (``earlier``)
+        and whatever part of its own change ``failed`` left (the records it prepared, ``pending``)."""
+        what = "the changes made before it" if earlier else "what it had begun"
+        ctx.log(f"undoing {what}", level="warning")
+        records = earlier + pending
         try:
             for action in step.rollback(self.host, self.config, records):
                 action.apply(self.host, ctx)
                 self.state.audit(step.id, f"undo after failure: {action.summary}", "ok")
-            failed.after_undo(self.host, ctx)
+            if earlier:
+                failed.after_undo(self.host, ctx)
         except Exception as exc:
             self.state.audit(step.id, "undo after failure", "failed", error=describe_error(exc))
-            return f"; undoing the earlier changes also failed ({describe_error(exc)}): run hardstep rollback {step.id}"
+            return f"; undoing {what} also failed ({describe_error(exc)}): run hardstep rollback {step.id}"
         remaining = [r for r in self.undo_records(step.id) if r not in records]
         self.state.update_step(step.id, undo=dump_records(remaining))
-        return "; the changes made before it were undone"
+        return f"; {what} {'were' if earlier else 'was'} undone"
 
     def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
         step = self.step(step_id)

@@ -20,6 +20,9 @@ class Step:
     id: ClassVar[str]
     title: ClassVar[str]
     uses_docker: ClassVar[bool] = True
+    # Its rollback needs no answer from the engine: the daemon step's puts daemon.json back and
+    # starts the engine, which is when a daemon.json the engine refuses keeps it down.
+    rolls_back_without_engine: ClassVar[bool] = False
     # The step works on containers the user picks from the running ones ([sandbox] containers):
     # the wizard then offers its container picker (key p, and an entry in the command palette).
     picks_containers: ClassVar[bool] = False

@@ -7,9 +7,10 @@ work here (it remounts /sys and dockerd then fails with "Devices cgroup isn't mo
 dockerd is started with ``nsenter --net=/var/run/netns/NS``. The netns starts with ``lo`` down:
 it is brought up so ports published on 127.0.0.1 work.
 
-    with SecondEngine(config_file) as engine:       # started, busybox loaded
-        engine.client.containers.run(...)
+    with SecondEngine(config_file) as engine, engine.aimed():   # started, busybox loaded
+        engine.client.containers.run(...)           # hardstep's own client goes there too
         restart = engine.restart_argv()             # restarts THIS dockerd only
+        engine.stop(); engine.restart()             # gone (as if it crashed), then back
 
 Leaves nothing behind: containers removed, dockerd stopped, mounts under its folder unmounted,
 the netns deleted, the folder removed, also when the test fails.
@@ -17,6 +18,7 @@ the netns deleted, the folder removed, also when the test fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -26,6 +28,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 import docker
 
@@ -111,6 +114,46 @@ setsid nohup nsenter --net=/var/run/netns/{self.netns} dockerd --config-file {se
     def restart_argv(self) -> list[str]:
         return ["/bin/sh", str(self.script())]
 
+    def restart(self) -> None:
+        """Restart (or start again) this dockerd and wait until it answers."""
+        subprocess.run(self.restart_argv(), check=True, timeout=START_TIMEOUT)
+        self.wait()
+
+    def stop(self) -> None:
+        """Stop this dockerd (SIGTERM, waited for): the engine is gone until ``restart``."""
+        self._stop_dockerd()
+
+    def wait_gone(self, said: str = "") -> None:
+        """Wait until no dockerd of this engine runs, after its log says ``said`` (a dockerd that
+        refuses its config file says why, then exits)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            logged = said in (self.log.read_text() if self.log.exists() else "")
+            if logged and not any(_alive(pid) for pid in self._pids()):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the second dockerd is still running or never said {said!r}")
+
+    def answers(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except Exception:
+            return False
+
+    @contextlib.contextmanager
+    def aimed(self) -> Iterator["SecondEngine"]:
+        """DOCKER_HOST at this engine while the block runs, so hardstep's client uses it; fixtures
+        made before (``docker_client``, ``unique``'s cleanup) keep the main engine."""
+        saved = os.environ.get("DOCKER_HOST")
+        os.environ["DOCKER_HOST"] = self.docker_host
+        try:
+            yield self
+        finally:
+            if saved is None:
+                os.environ.pop("DOCKER_HOST", None)
+            else:
+                os.environ["DOCKER_HOST"] = saved
+
     def close(self) -> None:
         if self.client is not None:
             try:
@@ -161,3 +204,11 @@ setsid nohup nsenter --net=/var/run/netns/{self.netns} dockerd --config-file {se
         mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
         for target in sorted((m for m in mounts if m.startswith(str(self.dir))), reverse=True):
             subprocess.run(["umount", "-l", target], capture_output=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

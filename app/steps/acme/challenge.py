@@ -110,5 +110,6 @@ def traefik_actions(host: "Host", config: "Config", choice: Challenge) -> list[A
     if container is not None:
         twin = Twin(container.attrs, image_config=image_config(host, container.attrs["Image"]))
         actions.append(ReplaceContainer(twin, f"(no setting changes: recreated so it reads the new {path};\n"
-                                        " a file bind mount keeps showing the old file to a running container)\n"))
+                                        " a file bind mount keeps showing the old file to a running container)\n",
+                                        replaces=container.id))
     return actions

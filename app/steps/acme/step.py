@@ -239,5 +239,5 @@ def _container_actions(host: "Host", spec: ContainerSpec, changes_of) -> list[Ac
         return [RunContainer(spec)]
     changes = changes_of(container.attrs, spec)
     if changes:
-        return [ReplaceContainer(spec, render_settings_diff(spec.name, changes))]
+        return [ReplaceContainer(spec, render_settings_diff(spec.name, changes), replaces=container.id)]
     return [] if container.status == "running" else [StartContainer(spec.name)]

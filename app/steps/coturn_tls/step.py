@@ -129,7 +129,8 @@ class CoturnTls(Step, TurnChecks):
         if host.machine_path(config.turn.config) in sources or config.turn.config in sources:
             twin = Twin(container.attrs, image_config=image_config(host, container.attrs["Image"]))
             return ReplaceContainer(twin, f"(no setting changes: recreated so it reads the new {config.turn.config};\n"
-                                          " a file bind mount keeps showing the old file to a running container)\n")
+                                          " a file bind mount keeps showing the old file to a running container)\n",
+                                    replaces=container.id)
         return RestartChecked(config.turn.container, why="so it reads the new turnserver.conf")
 
     def preflight(self, host: "Host", config: "Config", actions: list[Action]) -> None:

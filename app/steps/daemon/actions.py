@@ -139,6 +139,9 @@ class EngineRestarted(UndoRecord):
         from app.editors.json_text import parse
         from app.shared.engine_facts import gather
 
+        if not host.docker_status()[0]:  # a daemon.json it refuses keeps it down: just start it
+            return [RestartEngine(self.argv, self.timeout, "the engine does not answer now; it starts on the "
+                                  "restored configuration")]
         live = bool(gather(host).info.get("LiveRestoreEnabled"))
         before = host.read_text(config.docker.daemon_config)
         for other in records:  # live-restore after the rollback: as the backup has it

@@ -34,6 +34,7 @@ class Daemon(Step):
     id = "daemon"
     title = "Docker daemon hardening"
     options = (("docker", "userns_remap"),)
+    rolls_back_without_engine = True
 
     def _document(self, host: "Host", config: "Config") -> tuple[str | None, dict[str, Any]]:
         path = config.docker.daemon_config

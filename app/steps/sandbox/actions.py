@@ -123,7 +123,7 @@ def _recreate_with(host: "Host", ctx: ApplyContext, attrs: dict[str, Any], host_
     from app.containers.recreate import Twin
 
     swap = {"MemorySwap": 0} if not host_config.get("Memory") else {}
-    replaced = ReplaceContainer(Twin(attrs, host_config={**host_config, **swap}))
+    replaced = ReplaceContainer(Twin(attrs, host_config={**host_config, **swap}), replaces=attrs["Id"])
     record = replaced.apply(host, ctx)[0]
     host.docker.containers.get(record.previous).remove(force=True)  # the limited one is not needed
     ctx.log(f"recreated {record.name} without the limits (the engine cannot remove them in place)")

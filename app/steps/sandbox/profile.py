@@ -9,10 +9,10 @@ keeps the settings its own step gives it and only gets the limits.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.containers.keep import DATABASES
 from app.shared import seccomp
 from app.shared.container_security import DANGEROUS_CAPS, caps
 from app.config.units import format_size, parse_size
@@ -24,7 +24,6 @@ DROP_CAPS = ("NET_ADMIN", "NET_BIND_SERVICE", "NET_RAW")
 TMPFS_OPTIONS = "rw,noexec,nosuid"
 LIVE_KEYS = ("memory", "memory+swap", "cpus", "pids limit")
 LIVE_FIELDS = ("Memory", "MemorySwap", "NanoCpus", "PidsLimit")
-_DATABASES = re.compile(r"postgres|postgis|mariadb|mysql|mongo|redis|valkey")
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def role_of(attrs: dict[str, Any], config: "Config") -> Role:
     if name == config.docker.socket_proxy_container or "docker-socket-proxy" in image:
         return Role("socket-proxy", "the socket proxy keeps its socket and the settings its own step gives "
                     "it; the sandbox only adds the limits", limits_only=True)
-    if _DATABASES.search(text):
+    if DATABASES.search(text):
         return Role("database", "a database: more memory, and its data must stay on a writable volume",
                     data_paths=(_database_path(attrs, text),))
     if "synapse" in text:

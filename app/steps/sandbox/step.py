@@ -110,7 +110,7 @@ class Sandbox(Step):
         if all(key in LIVE_KEYS for key, _, _ in changes) and not quota:
             limits = {k: v for k, v in overrides(attrs, box).items() if k in LIVE_FIELDS}
             return UpdateLimits(name, limits, diff)
-        return ReplaceContainer(twin, diff)
+        return ReplaceContainer(twin, diff, replaces=attrs["Id"])
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
         s = config.sandbox

@@ -40,7 +40,7 @@ class SocketProxy(Step):
             return actions + [RunContainer(spec)]
         changes = proxy_changes(container.attrs, spec)
         if changes:
-            return actions + [ReplaceContainer(spec, render_settings_diff(spec.name, changes))]
+            return actions + [ReplaceContainer(spec, render_settings_diff(spec.name, changes), replaces=container.id)]
         if container.status != "running":
             actions.append(StartContainer(spec.name))
         return actions

@@ -61,7 +61,7 @@ class Traefik(Step):
             diff = render_settings_diff(twin.name, changes) if changes else (
                 f"(no setting changes: recreated so it reads the new {path};\n"
                 " a file bind mount keeps showing the old file to a running container)\n")
-            actions.append(ReplaceContainer(twin, diff))
+            actions.append(ReplaceContainer(twin, diff, replaces=container.id))
         return actions
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
