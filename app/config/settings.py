@@ -31,6 +31,9 @@ COMMON_FIELDS: tuple[Field, ...] = (
           "Image of the short-lived probe container that runs the live checks (needs wget)."),
     Field("docker", "socket", "/var/run/docker.sock", "abspath",
           "The engine's socket on the host, mounted read-only into the socket proxy."),
+    Field("docker", "endpoint", "", "optional-docker-endpoint",
+          "The Docker API hardstep talks to (unix:///path/docker.sock or tcp://host:port); empty: DOCKER_HOST, "
+          "else the local socket."),
 )
 FIELDS: tuple[Field, ...] = (private_network.FIELDS + socket_proxy.FIELDS + COMMON_FIELDS + traefik.FIELDS
                              + synapse.FIELDS + coturn_tls.FIELDS + acme.FIELDS + burmilla.FIELDS
@@ -60,6 +63,8 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optional-address": (lambda v: v == "" or validate.is_host_port(v),
                          "is not host:port such as turn.example.com:443 or 127.0.0.1:8443, nor empty"),
     "optional-version": (lambda v: v == "" or validate.is_release(v), "is not a release such as v1.9.6, nor empty"),
+    "optional-docker-endpoint": (lambda v: v == "" or validate.is_docker_endpoint(v),
+                                 "is not unix:///absolute/path or tcp://host:port, nor empty"),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
 }
 

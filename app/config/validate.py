@@ -106,3 +106,10 @@ def split_image(image: str) -> tuple[str, str]:
         repo, tag = image.rsplit(":", 1)
         return repo, tag
     return image, "latest"
+
+
+def is_docker_endpoint(value: str) -> bool:
+    """``unix:///abs/path`` or ``tcp://host:port``: what DOCKER_HOST takes for a local or remote engine."""
+    if value.startswith("unix://"):
+        return is_abs_path(value[len("unix://"):])
+    return value.startswith("tcp://") and is_host_port(value[len("tcp://"):])
