@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from app.config import units, validate
 from app.config.field import Field
+from app.net import settings as checks
 from app.steps.acme import settings as acme
 from app.steps.burmilla import settings as burmilla
 from app.steps.coturn_tls import settings as coturn_tls
@@ -37,9 +38,10 @@ COMMON_FIELDS: tuple[Field, ...] = (
 )
 FIELDS: tuple[Field, ...] = (private_network.FIELDS + socket_proxy.FIELDS + COMMON_FIELDS + traefik.FIELDS
                              + synapse.FIELDS + coturn_tls.FIELDS + acme.FIELDS + burmilla.FIELDS
-                             + sandbox.FIELDS + daemon.FIELDS)
+                             + sandbox.FIELDS + daemon.FIELDS + checks.FIELDS)
 
-_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+# Per kind: the check, and what the error says after the value (text, or made from the value).
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str | Callable[[Any], str]]] = {
     "name": (validate.is_docker_name, "is not a valid Docker name (letters, digits, '_', '.', '-')"),
     "optional-name": (lambda v: v == "" or validate.is_docker_name(v),
                       "is not a valid Docker name (letters, digits, '_', '.', '-'), nor empty"),
@@ -66,11 +68,13 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optional-docker-endpoint": (lambda v: v == "" or validate.is_docker_endpoint(v),
                                  "is not unix:///absolute/path or tcp://host:port, nor empty"),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
+    # Says which entry is wrong and why: a list of pins is easy to get one entry of wrong.
+    "pins": (lambda v: not validate.pin_problem(v), validate.pin_problem),
 }
 
 # Kinds whose values are not strings; every other kind is a string.
 _TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int,
-                          "names": list, "count": int, "port": int, "cpus": float, "argv": list}
+                          "names": list, "count": int, "port": int, "cpus": float, "argv": list, "pins": list}
 _TYPE_WORDS = {str: "a string", list: "a list", bool: "true or false", int: "a whole number", float: "a number"}
 
 _BY_KEY = {(f.section, f.key): f for f in FIELDS}
@@ -93,7 +97,7 @@ def check_value(section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"config: {spec.name} must be {_TYPE_WORDS[expected]}, got {type(value).__name__}")
     ok, why = _CHECKS[spec.kind]
     if not ok(value):
-        raise ConfigError(f"config: {spec.name} = {value!r} {why}")
+        raise ConfigError(f"config: {spec.name} = {value!r} {why(value) if callable(why) else why}")
     return value
 
 

@@ -93,6 +93,42 @@ def is_host_port(value: str) -> bool:
     return host == "localhost" or is_hostname(host) or _is_ipv4(host)
 
 
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address literal (``203.0.113.7``, ``::1``), no brackets."""
+    import ipaddress  # only a config with pinned names needs it
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def split_pin(entry: object) -> tuple[str, str]:
+    """``"NAME=ADDRESS"`` (a ``[checks] resolve`` entry) -> ``(name, address)``, the name in lower
+    case; ValueError saying what is wrong with it."""
+    if not isinstance(entry, str):
+        raise ValueError("that is not a string")
+    name, equals, address = (part.strip() for part in entry.partition("="))
+    if not equals:
+        raise ValueError("without '='")
+    if not is_hostname(name):
+        raise ValueError(f"whose name {name!r} is not a host name")
+    if not is_ip(address):
+        raise ValueError(f"whose address {address!r} is not an IPv4 or IPv6 address")
+    return name.lower(), address
+
+
+def pin_problem(entries: list) -> str:
+    """What is wrong with the first bad ``NAME=ADDRESS`` entry, empty when all are good."""
+    for entry in entries:
+        try:
+            split_pin(entry)
+        except ValueError as exc:
+            return f"has entry {entry!r} {exc}; write NAME=ADDRESS such as matrix.example.com=203.0.113.7"
+    return ""
+
+
 def is_release(value: str) -> bool:
     return isinstance(value, str) and bool(re.fullmatch(_RELEASE, value))
 

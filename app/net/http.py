@@ -23,12 +23,22 @@ class Answer:
 
 
 def get(url: str, timeout: float = 5, follow_redirects: bool = False, verify: bool = True) -> Answer:
-    """GET ``url`` without credentials. ``verify=False`` for "is it up?" polls, where the checks
-    (not the poll) judge the certificate."""
+    """GET ``url`` without credentials, honouring ``[checks] resolve`` and trusting ``[checks]
+    ca_file`` besides the system store (``app.net.pins``). ``verify=False`` for "is it up?"
+    polls, where the checks (not the poll) judge the certificate."""
     import httpx
 
+    from app.net.pinned import PinnedTransport
+    from app.net.pins import CaFileError
+    from app.net.tls import client_context
+
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=follow_redirects, verify=verify)
+        trust = client_context() if verify else False
+    except CaFileError as exc:
+        return Answer(None, failure=type(exc).__name__, message=str(exc))
+    try:
+        with httpx.Client(transport=PinnedTransport(trust), timeout=timeout, follow_redirects=follow_redirects) as client:
+            response = client.get(url)
     except httpx.HTTPError as exc:
         return Answer(None, failure=type(exc).__name__, message=str(exc))
     try:
