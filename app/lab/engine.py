@@ -115,6 +115,9 @@ class LabEngine:
             deadline = time.monotonic() + 30
             while self.machine.process_name(pid) == "dockerd" and time.monotonic() < deadline:
                 time.sleep(0.2)
+        # dockerd makes its data root a mount of its own and may leave it behind: detach it (lazily,
+        # with whatever is still under it) so the lab folder can be deleted.
+        self.machine.run(["umount", "--lazy", str(self.dir / "data")])
         self.machine.run(["ip", "link", "delete", self.veth_peer])
         self.machine.run(["ip", "netns", "delete", self.netns])
 

@@ -7,8 +7,8 @@
   instead of the reference's Postgres, to keep the build short);
 - ``hslab-element``: the Element page Traefik routes; a static page served by busybox httpd
   (a STAND-IN: Element's web app cannot be fetched here), so the route is real;
-- ``hslab-coturn``: real coTURN with the reference's unhardened ``turnserver.conf``, on the
-  lab host's network as coTURN is usually run;
+- ``hslab-coturn``: real coTURN with the reference's unhardened ``turnserver.conf``, its TURN
+  and TURNS ports published (not the relay range: the checks need none of it);
 - ``hslab-pebble``: the lab's certificate authority (Let's Encrypt's pebble, real).
 
 Docker's DNS gives Traefik the lab's public names on ``hslab-web``, so the CA's validation
@@ -102,8 +102,11 @@ def containers(socket: str) -> list[LabContainer]:
                      labels=_router("synapse", SERVER_NAME, 8008)),
         LabContainer("hslab-element", IMAGES["busybox"], ["httpd", "-f", "-p", "80", "-h", "/www"],
                      {ELEMENT_DIR: "/www:ro"}, labels=_router("element", ELEMENT_NAME, 80)),
+        # Published ports, not the host network: coTURN skips link-local addresses (the lab's
+        # address is one) when it looks for its listeners, and would find none at an engine restart.
         LabContainer("hslab-coturn", IMAGES["tools"], ["turnserver", "-c", "/opt/coturn/turnserver.conf"],
-                     {"/opt/coturn": "/opt/coturn", "/opt/certs": "/opt/certs:ro"}, network="host"),
+                     {"/opt/coturn": "/opt/coturn", "/opt/certs": "/opt/certs:ro"},
+                     ports=["3478/tcp", "3478/udp", "5349/tcp", "5349/udp"]),
     ]
 
 
@@ -196,8 +199,6 @@ class Stack:
         kwargs = dict(name=spec.name, command=spec.command, volumes=binds, environment=spec.environment,
                       labels={**spec.labels, "io.hardstep.lab": "1"}, restart_policy={"Name": spec.restart},
                       ports={port: int(port.split("/")[0]) for port in spec.ports}, detach=True)
-        if spec.network == "host":
-            return self.client.containers.create(spec.image, network_mode="host", **kwargs)
         container = self.client.containers.create(spec.image, network=spec.network, **kwargs)
         if spec.aliases:  # aliases need an explicit connect; create() takes the network by name only
             network = self.client.networks.get(spec.network)

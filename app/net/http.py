@@ -5,8 +5,13 @@ httpx is imported inside ``get``, not at module import: start-up stays fast.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+
+# What a reverse proxy answers while it catches up with a restart (routes not read from the labels
+# yet, the backend not listening yet): worth asking again for a few seconds before judging.
+SETTLING = (404, 502, 503, 504)
 
 
 @dataclass(frozen=True)
@@ -46,3 +51,14 @@ def get(url: str, timeout: float = 5, follow_redirects: bool = False, verify: bo
     except ValueError:  # an empty or non-JSON body (JSONDecodeError and UnicodeDecodeError are ValueErrors)
         body = None
     return Answer(response.status_code, body)
+
+
+def get_settled(url: str, settle: float = 10, **options: Any) -> Answer:
+    """``get``, asked again for up to ``settle`` seconds while the answer is one of ``SETTLING``;
+    the last answer. No answer at all is returned at once: a host out of reach stays quick to say so."""
+    deadline = time.monotonic() + settle
+    while True:
+        answer = get(url, **options)
+        if answer.status not in SETTLING or time.monotonic() >= deadline:
+            return answer
+        time.sleep(1)
