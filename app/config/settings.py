@@ -60,6 +60,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optional-address": (lambda v: v == "" or validate.is_host_port(v),
                          "is not host:port such as turn.example.com:443 or 127.0.0.1:8443, nor empty"),
     "optional-version": (lambda v: v == "" or validate.is_release(v), "is not a release such as v1.9.6, nor empty"),
+    "acme-server": (acme.is_server, acme.SERVER_HELP),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
 }
 
