@@ -224,6 +224,17 @@ def test_the_reference_acme_container_fails_is_replaced_and_comes_back(engine, d
     assert back.status == "running" and {k: v for k, v in labels.items() if k.startswith("traefik.")} == reference_labels
 
 
+def test_files_the_failed_script_installed_are_removed(tmp_path, unique, images, acme_images, docker_client):
+    """No coTURN to signal: the script installs the certificate, then fails; the step leaves no file."""
+    engine = acme_engine(tmp_path, unique, images, acme_images)
+    assert engine.apply("private-network").ok
+    events = []
+    outcome = engine.apply("acme", report=events.append)
+    assert not outcome.ok and f"no container named {engine.config.turn.container}" in outcome.error
+    assert any("installed /opt/certs/fullchain.pem and /opt/certs/privkey.pem" in e.message for e in events)
+    assert not engine.host.exists(engine.config.turn.cert) and not engine.host.exists(engine.config.turn.key)
+
+
 def test_no_route_to_the_acme_container_no_certificate_request(tmp_path, unique, images, acme_images, docker_client,
                                                                monkeypatch):
     """Nothing answers at [traefik] https_address: the step waits for the route, then stops before

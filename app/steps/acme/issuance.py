@@ -82,7 +82,7 @@ class IssueFirstCertificate(Action):
         return list(self._prepared)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        records = getattr(self, "_prepared", None) or self.prepare(host, ctx)
+        records, self._prepared = getattr(self, "_prepared", None) or self.prepare(host, ctx), None
         container = running_container(host, self.container)
         domain = self.config.turn.domain
         try:
@@ -101,7 +101,8 @@ class IssueFirstCertificate(Action):
                 raise ApplyError(f"the renewal script ran, but {now.detail}; see the log above")
         except Exception:
             for record in records:  # the step applies whole or not at all
-                RestoreFile(record.path, record.backup).apply(host, ctx)
+                if record.backup or host.exists(record.path):
+                    RestoreFile(record.path, record.backup).apply(host, ctx)
             raise
         ctx.log(now.detail)
         return records
