@@ -36,7 +36,7 @@ def start_lab(lab: Lab, log: Callable[[str], None] = print) -> None:
     engine = lab_engine(lab.dir)
     engine.start(log)
     try:
-        services = stack.Stack(engine.client, engine.machine, str(lab.root), str(engine.socket))
+        services = stack.Stack(engine.client, engine.machine, str(lab.root), str(engine.socket), engine.address)
         services.load_images(log)
         services.start_ca(log)
         _write_ca_files(lab, services)

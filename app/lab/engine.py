@@ -9,8 +9,9 @@ Layout, all derived from the lab folder so two labs never share anything:
   through ``[checks] resolve``; nothing is added to /etc/hosts or to any other interface.
 - dockerd with ``--config-file <root>/etc/docker/daemon.json`` (the lab host's daemon.json, the
   file the daemon step edits), its data root under the lab folder (images survive a rerun),
-  its exec root and pidfile, and its socket ``<lab>/engine/docker.sock``. Those paths are
-  flags, not daemon.json keys, so the lab's daemon.json reads like a real host's.
+  its exec root and pidfile, its socket ``<lab>/engine/docker.sock``, and ``--dns`` at the lab's
+  own DNS (``app.lab.stack``). Those are flags, not daemon.json keys, so the lab's daemon.json
+  reads like a real host's.
 - ``restart.sh``: stops this dockerd (its pidfile) and starts it again in the namespace. The
   daemon step gets it as ``[docker] restart_command``, so it restarts the lab's engine only.
 
@@ -150,7 +151,7 @@ class LabEngine:
         q = shlex.quote
         flags = " ".join(q(str(part)) for part in (
             "--config-file", self.config_file, "--data-root", self.dir / "data", "--exec-root", self.exec_root,
-            "--pidfile", self.pidfile, "-H", self.url))
+            "--pidfile", self.pidfile, "-H", self.url, "--dns", self.address))
         text = f"""#!/bin/sh
 # hardstep practice lab: restart the lab's own dockerd (network namespace {self.netns}).
 # It never touches this machine's Docker engine. The daemon step runs it as restart_command.

@@ -37,6 +37,7 @@ _ASSET_FILES: dict[str, tuple[str, int]] = {
     "/etc/os-release": ("os-release", 0o644),
     f"/opt/matrix/synapse/{stack.SERVER_NAME}.log.config": ("synapse.log.config", 0o644),
     f"{stack.ELEMENT_DIR}/index.html": ("element.html", 0o644),
+    stack.DNS_SCRIPT: ("dns.py", 0o644),
 }
 # Small files written from here. Traefik refuses an acme.json readable by others, hence 0600.
 _INLINE_FILES: dict[str, tuple[str, int]] = {
@@ -60,6 +61,7 @@ dockerd in the network namespace engine/, never this machine's engine):
   {LAB_PREFIX}element   the page Traefik routes for https://{stack.ELEMENT_NAME} (a static stand-in)
   {LAB_PREFIX}coturn    real coTURN with the reference's unhardened turnserver.conf
   {LAB_PREFIX}pebble    the lab's certificate authority (Let's Encrypt's pebble)
+  {LAB_PREFIX}dns       the lab's public DNS: its names, all at the lab's address
 
 The names resolve for hardstep's checks through [checks] resolve in config.toml (the lab's
 address on this machine); add the same lines to curl with --resolve to look yourself.

@@ -11,8 +11,9 @@
   and TURNS ports published (not the relay range: the checks need none of it);
 - ``hslab-pebble``: the lab's certificate authority (Let's Encrypt's pebble, real).
 
-Docker's DNS gives Traefik the lab's public names on ``hslab-web``, so the CA's validation
-reaches Traefik the way a real CA reaches a host through DNS. Containers that exist are
+- ``hslab-dns``: the lab's public DNS (``assets/lab/dns.py``): the lab's names and the CA's at
+  the lab's address. The lab's dockerd forwards its containers' lookups there, so the CA
+  validates through Traefik's published port, as a real CA reaches a host through DNS. Containers that exist are
 started, never recreated: the steps' changes to them survive a rerun of ``hardstep lab``.
 """
 
@@ -37,6 +38,8 @@ TURN_NAME = "turn.hslab.test"
 PUBLIC_NAMES = (SERVER_NAME, ELEMENT_NAME, TURN_NAME)
 WEB_NETWORK = "hslab-web"
 PEBBLE = "hslab-pebble"
+DNS = "hslab-dns"
+DNS_SCRIPT = "/opt/hslab/dns.py"
 ACME_DIRECTORY = f"https://{PEBBLE}:14000/dir"
 
 # Built on this machine by ``make images`` (tests/infra); a test keeps these tags in step with it.
@@ -81,29 +84,35 @@ class LabContainer:
     command: list[str] | None = None
     volumes: dict[str, str] = field(default_factory=dict)  # host path (under the lab root) -> container path[:ro]
     network: str = WEB_NETWORK
-    aliases: list[str] = field(default_factory=list)
     ports: list[str] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=lambda: {"traefik.enable": "false"})
     restart: str = "unless-stopped"
 
 
-def containers(socket: str) -> list[LabContainer]:
-    """The stack in start order: the CA before Traefik asks it, Traefik before the routed services."""
+def containers(socket: str, address: str) -> list[LabContainer]:
+    """The stack in start order: DNS and the CA before Traefik asks them, Traefik before the
+    services it routes. ``address`` is the lab's own (its veth end), where its names point."""
+    records = [f"{name}={address}" for name in (PEBBLE, *PUBLIC_NAMES)]
     return [
-        LabContainer(PEBBLE, IMAGES["pebble"]),
+        LabContainer(DNS, IMAGES["tools"], ["python3", "/dns.py", address, *records],
+                     {DNS_SCRIPT: "/dns.py:ro"}, network="host"),
+        # On the lab host's network, like a CA on the internet: every container reaches it at the
+        # lab's address, whatever networks the steps put it on.
+        LabContainer(PEBBLE, IMAGES["pebble"], ["pebble", "-config", "/etc/pebble/config.json",
+                                                "-dnsserver", f"{address}:53"], network="host"),
         # Compose files for Traefik say "restart: always"; so does the lab.
         LabContainer("hslab-proxy", IMAGES["traefik"], ["--configFile=/traefik.toml"], {
             "/opt/traefik/traefik.toml": "/traefik.toml", "/opt/traefik/acme.json": "/acme.json",
             TRAEFIK_CA: "/lab-acme-ca.pem:ro", socket: "/var/run/docker.sock"},
-            aliases=list(PUBLIC_NAMES), ports=["80/tcp", "443/tcp"],
-            environment={"LEGO_CA_CERTIFICATES": "/lab-acme-ca.pem"}, labels={}, restart="always"),
+            ports=["80/tcp", "443/tcp"], environment={"LEGO_CA_CERTIFICATES": "/lab-acme-ca.pem"},
+            labels={}, restart="always"),
         LabContainer("hslab-synapse", IMAGES["synapse"], None, {"/opt/matrix/synapse": "/data"},
                      labels=_router("synapse", SERVER_NAME, 8008)),
         LabContainer("hslab-element", IMAGES["busybox"], ["httpd", "-f", "-p", "80", "-h", "/www"],
                      {ELEMENT_DIR: "/www:ro"}, labels=_router("element", ELEMENT_NAME, 80)),
         # Published ports, not the host network: coTURN skips link-local addresses (the lab's
-        # address is one) when it looks for its listeners, and would find none at an engine restart.
+        # address is one) when it looks for its listeners, and would find none.
         LabContainer("hslab-coturn", IMAGES["tools"], ["turnserver", "-c", "/opt/coturn/turnserver.conf"],
                      {"/opt/coturn": "/opt/coturn", "/opt/certs": "/opt/certs:ro"},
                      ports=["3478/tcp", "3478/udp", "5349/tcp", "5349/udp"]),
@@ -113,8 +122,9 @@ def containers(socket: str) -> list[LabContainer]:
 class Stack:
     """Start the lab's containers on ``client`` (the lab engine) and wait until they serve."""
 
-    def __init__(self, client: "docker.DockerClient", machine: "Host", lab_root: str, socket: str):
+    def __init__(self, client: "docker.DockerClient", machine: "Host", lab_root: str, socket: str, address: str):
         self.client, self.machine, self.root, self.socket = client, machine, lab_root.rstrip("/"), socket
+        self.specs = containers(socket, address)
 
     def machine_path(self, host_path: str) -> str:
         """Where a lab host path is on this machine (the lab engine runs here: binds use these)."""
@@ -150,11 +160,12 @@ class Stack:
             self.client.networks.get(WEB_NETWORK)
         except NotFound:
             self.client.networks.create(WEB_NETWORK, driver="bridge", labels={"io.hardstep.lab": "1"})
-        pebble = self._ensure(containers(self.socket)[0], log)
+        self._ensure(self.specs[0], log)
+        pebble = self._ensure(self.specs[1], log)
         self._wait_for_log(pebble, b"Listening on: 0.0.0.0:14000", "the lab CA (pebble)")
 
     def start_services(self, log: Log) -> None:
-        for spec in containers(self.socket)[1:]:
+        for spec in self.specs[2:]:
             self._ensure(spec, log)
 
     def _ensure(self, spec: LabContainer, log: Log):
@@ -199,12 +210,9 @@ class Stack:
         kwargs = dict(name=spec.name, command=spec.command, volumes=binds, environment=spec.environment,
                       labels={**spec.labels, "io.hardstep.lab": "1"}, restart_policy={"Name": spec.restart},
                       ports={port: int(port.split("/")[0]) for port in spec.ports}, detach=True)
-        container = self.client.containers.create(spec.image, network=spec.network, **kwargs)
-        if spec.aliases:  # aliases need an explicit connect; create() takes the network by name only
-            network = self.client.networks.get(spec.network)
-            network.disconnect(container)
-            network.connect(container, aliases=spec.aliases)
-        return container
+        if spec.network == "host":
+            return self.client.containers.create(spec.image, network_mode="host", **kwargs)
+        return self.client.containers.create(spec.image, network=spec.network, **kwargs)
 
     def _wait_for_log(self, container, marker: bytes, what: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
