@@ -108,6 +108,11 @@ def test_the_engine_pins_the_name_and_the_handshake_keeps_it(server, tmp_path):
     der = fetch_certificate(NAME, server.port, NAME)
     assert der == pem_certificates(server.leaf.cert_chain_pems[0].bytes())[0]
     assert server.sni == [NAME]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    with pytest.raises(TlsError, match=rf"{NAME}:{closed} \(at 127\.0\.0\.1, \[checks\] resolve\) for {NAME}: Connection refused"):
+        fetch_certificate(NAME, closed, NAME, timeout=3)
     # Pinned, but nothing vouches for the lab's CA: the failure names the issuer to trust.
     problem = verify_chain(NAME, server.port, NAME)
     issuer = describe(pem_certificates(server.ca.cert_pem.bytes())[0]).subject
@@ -151,6 +156,9 @@ def test_a_missing_ca_file_does_not_stop_the_engine_and_the_checks_name_it(serve
     (tmp_path / "root/etc/lab/missing.pem").write_text("not a certificate\n")
     engine.config = engine.config  # new settings (the wizard's form) read the file again
     assert "holds no PEM certificate" in verify_chain(NAME, server.port, NAME)
+    (tmp_path / "root/etc/lab/missing.pem").write_text("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+    engine.config = engine.config
+    assert verify_chain(NAME, server.port, NAME).startswith("[checks] ca_file holds no usable CA certificate")
 
 
 def test_an_ipv6_pin():

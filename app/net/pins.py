@@ -52,10 +52,10 @@ def address(name: str) -> str:
     return _addresses.get(name.lower().rstrip("."), name)
 
 
-def shown(name: str) -> str:
-    """``name``, with its pinned address when it has one: for messages about a connection."""
+def shown(name: str, port: int) -> str:
+    """``name:port``, with the pinned address when there is one: for messages about a connection."""
     pinned = address(name)
-    return name if pinned == name else f"{name} (at {pinned}, [checks] resolve)"
+    return f"{name}:{port}" + ("" if pinned == name else f" (at {pinned}, [checks] resolve)")
 
 
 def extra_ca() -> str | None:

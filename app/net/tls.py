@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from app.errors import HardstepError
 from app.net import pins
-from app.net.pins import CaFileError
 
 if TYPE_CHECKING:  # cryptography is imported where a certificate is parsed, not at start-up
     from cryptography.x509 import Certificate
@@ -57,9 +56,9 @@ def fetch_certificate(host: str, port: int, server_name: str, timeout: float = 1
             with context.wrap_socket(raw, server_hostname=server_name) as tls:
                 der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError) as exc:
-        raise TlsError(f"no TLS handshake with {pins.shown(host)}:{port} for {server_name}: {_reason(exc)}") from None
+        raise TlsError(f"no TLS handshake with {pins.shown(host, port)} for {server_name}: {_reason(exc)}") from None
     if not der:
-        raise TlsError(f"{pins.shown(host)}:{port} presented no certificate for {server_name}")
+        raise TlsError(f"{pins.shown(host, port)} presented no certificate for {server_name}")
     return der
 
 
@@ -73,7 +72,7 @@ def verify_chain(host: str, port: int, server_name: str, ca_file: str | None = N
         with _connect(host, port, timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name):
                 return None
-    except CaFileError as exc:
+    except pins.CaFileError as exc:
         return str(exc)
     except ssl.SSLCertVerificationError as exc:
         return _untrusted(exc, host, port, server_name, timeout)
@@ -93,7 +92,7 @@ def client_context(ca_file: str | None = None, ca_pem: str | None = None) -> ssl
         try:
             context.load_verify_locations(cadata=extra)
         except ssl.SSLError as exc:
-            raise CaFileError(f"[checks] ca_file holds no usable CA certificate ({_reason(exc)})") from None
+            raise pins.CaFileError(f"[checks] ca_file holds no usable CA certificate ({_reason(exc)})") from None
     return context
 
 
