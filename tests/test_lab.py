@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 
 from app.config.settings import FIELDS, Config, load_config
 from app.errors import ConfigError, HardstepError
-from app.lab import LAB_PREFIX, build_lab, default_lab_dir, is_lab_config
+from app.lab import LAB_PREFIX, build_lab, default_lab_dir, is_lab_config, lab_engine
 
 HOST_FILES = (
     "opt/traefik/traefik.toml",
@@ -49,7 +49,7 @@ def test_build_creates_the_reference_layout(lab, tmp_path):
 
 def test_every_host_file_parses(lab):
     yaml_doc = YAML().load((lab.root / "opt/matrix/synapse/homeserver.yaml").read_text())
-    assert yaml_doc["server_name"] == "matrix.example.com"
+    assert yaml_doc["server_name"] == "matrix.hslab.test"
     toml_doc = tomlkit.parse((lab.root / "opt/traefik/traefik.toml").read_text())
     assert toml_doc["entryPoints"]["web"]["address"] == ":80"
     assert json.loads((lab.root / "etc/docker/daemon.json").read_text()) == {"log-driver": "json-file"}
@@ -94,17 +94,17 @@ def test_rebuild_keeps_user_edits_and_state(lab):
 
 
 def test_image_overrides_on_new_and_existing_config(tmp_path):
-    lab = build_lab(tmp_path / "lab", socket_proxy_image="hardstep-test/socket-proxy:1")
-    assert load_config(lab.config).docker.socket_proxy_image == "hardstep-test/socket-proxy:1"
-    assert load_config(lab.config).docker.probe_image == "alpine:latest"
+    lab = build_lab(tmp_path / "lab", socket_proxy_image="hardstep-test/socket-proxy:9")
+    assert load_config(lab.config).docker.socket_proxy_image == "hardstep-test/socket-proxy:9"
+    assert load_config(lab.config).docker.probe_image == "hardstep-test/busybox:1"  # the lab's own by default
     lab.config.write_text(lab.config.read_text() + "# my note\n")
 
     build_lab(lab.dir, socket_proxy_image="hardstep-test/socket-proxy:2",
-              probe_image="hardstep-test/busybox:1")
+              probe_image="hardstep-test/busybox:7")
 
     config = load_config(lab.config)
     assert config.docker.socket_proxy_image == "hardstep-test/socket-proxy:2"
-    assert config.docker.probe_image == "hardstep-test/busybox:1"
+    assert config.docker.probe_image == "hardstep-test/busybox:7"
     assert is_lab_config(config)
     assert "# my note" in lab.config.read_text()
 
@@ -154,16 +154,16 @@ def test_homeserver_is_unhardened_and_holds_secrets(lab):
     assert doc["enable_registration_without_verification"] is True
     assert doc["turn_allow_guests"] is True
     assert doc["turn_user_lifetime"] == 86400000
-    assert list(doc["turn_uris"]) == ["turn:turn.matrix.example.com?transport=udp",
-                                      "turn:turn.matrix.example.com?transport=tcp"]
+    assert list(doc["turn_uris"]) == ["turn:turn.hslab.test?transport=udp", "turn:turn.hslab.test?transport=tcp"]
     for key in ("registration_shared_secret", "macaroon_secret_key", "form_secret", "turn_shared_secret"):
         assert isinstance(doc[key], str) and len(doc[key]) >= 32, key
     assert any(c in doc["macaroon_secret_key"] for c in "#&*")
-    assert doc["database"]["name"] == "psycopg2"
-    assert doc["database"]["args"]["password"] == "${POSTGRES_PASSWORD}"
+    # SQLite, said so: the reference's Postgres block stays as a comment.
+    assert doc["database"] == {"name": "sqlite3", "args": {"database": "/data/homeserver.db"}}
+    assert "#    password: ${POSTGRES_PASSWORD}\n" in text and "uses SQLite instead" in text
     # Traps an editor must survive: a YAML 1.1 octal, a `yes`, mixed sequence indentation.
-    assert "    mode: 0660\n" in text and "suppress_key_server_warning: yes\n" in text
-    assert "\n- \"#general:matrix.example.com\"\n" in text and "\n  - port: 8008\n" in text
+    assert "suppress_key_server_warning: yes\n" in text
+    assert "\n- \"#general:matrix.hslab.test\"\n" in text and "\n  - port: 8008\n" in text
     assert 250 <= len(text.splitlines()) <= 420
 
 
@@ -188,6 +188,34 @@ def test_traefik_is_unhardened(lab):
     assert "endpoint" not in docker
     assert doc["certificatesResolvers"]["le"]["acme"]["storage"] == "/acme.json"
     assert doc["entryPoints"]["websecure"]["address"] == ":443"
+    # Its own certificates come from the lab's CA, with the TLS-ALPN-01 challenge.
+    assert doc["certificatesResolvers"]["le"]["acme"]["caServer"] == "https://hslab-pebble:14000/dir"
+    assert "tlsChallenge" in doc["certificatesResolvers"]["le"]["acme"]
+
+
+def test_lab_config_aims_at_the_labs_own_engine_names_and_ca(lab):
+    config = load_config(lab.config)
+    engine = lab_engine(lab.dir)
+    assert config.docker.endpoint == f"unix://{lab.dir}/engine/docker.sock" == engine.url
+    assert config.docker.socket == str(engine.socket)
+    assert config.docker.restart_command == ["/bin/sh", str(lab.dir / "engine" / "restart.sh")]
+    assert config.synapse.url == "https://matrix.hslab.test" and config.turn.domain == "turn.hslab.test"
+    assert sorted(config.checks.resolve) == sorted(f"{name}.hslab.test={engine.address}"
+                                                   for name in ("matrix", "element", "turn"))
+    assert engine.address.startswith("169.254.") and engine.peer_address != engine.address
+    assert config.checks.ca_file == "/etc/hslab/lab-ca.pem"
+    assert config.acme.server == "https://hslab-pebble:14000/dir"
+
+
+def test_synapse_gets_a_signing_key_of_its_own_and_a_log_config(lab, tmp_path):
+    key = lab.root / "opt/matrix/synapse/matrix.hslab.test.signing.key"
+    assert re.fullmatch(r"ed25519 a_lab [A-Za-z0-9+/]{43}\n", key.read_text())
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    other = build_lab(tmp_path / "other")
+    assert (other.root / "opt/matrix/synapse/matrix.hslab.test.signing.key").read_text() != key.read_text()
+    log_config = YAML().load((lab.root / "opt/matrix/synapse/matrix.hslab.test.log.config").read_text())
+    assert log_config["root"]["handlers"] == ["console"]
+    assert "Element" in (lab.root / "opt/element/index.html").read_text()
 
 
 def test_default_lab_dir_follows_xdg(monkeypatch, tmp_path):

@@ -10,7 +10,7 @@ import pytest
 
 from app.steps.acme.passthrough import check_passthrough
 from app.net.tls import fingerprint
-from tests.fixtures_acme import DOMAIN, acme_engine
+from tests.fixtures_acme import DOMAIN, acme_engine, write_certificate
 from tests.fixtures_registry import free_port
 from tests.infra.sni_proxy import start_traefik_passthrough_standin, start_traefik_terminating_standin
 
@@ -21,6 +21,7 @@ def lab(tmp_path, unique, images, acme_images, docker_client):
     port = free_port()
     engine = acme_engine(tmp_path, unique, images, acme_images, traefik={"https_address": f"127.0.0.1:{port}"})
     assert engine.apply("private-network").ok
+    write_certificate(engine)  # a certificate from before: no first issuance through the missing route
     outcome = engine.apply("acme")
     assert outcome.done and outcome.status.value == "failed"  # no route yet: passthrough fails
     yield engine, port

@@ -252,6 +252,40 @@ def test_settings_save_writes_the_file_and_gives_the_engine_the_new_config(tmp_p
     assert 'private_network = "backstage"' in engine.config.path.read_text()
 
 
+def test_settings_form_pins_names_for_the_checks(tmp_path, monkeypatch):
+    """[checks] resolve is a comma-separated field; a bad entry is named, a saved one pins at once."""
+    from app.net import pins
+
+    monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
+    engine = wizard_engine(tmp_path)
+
+    async def scenario():
+        app = quiet_app(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            app.screen.query_one(TabbedContent).active = "section-checks"
+            await settle(pilot)
+            box = app.screen.query_one("#field-checks-resolve", Input)
+            box.focus()
+            await pilot.press(*"matrix.hslab.test=127.0.0.1, turn.hslab.test")
+            await pilot.pause()
+            assert "has entry 'turn.hslab.test' without '='" in shown(app, "#field-checks-resolve-error")
+            await pilot.press(*"=::1")
+            await pilot.pause()
+            assert not box.has_class("-invalid")
+            await pilot.press("ctrl+s")
+            await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+
+    try:
+        asyncio.run(scenario())
+        assert engine.config.checks.resolve == ["matrix.hslab.test=127.0.0.1", "turn.hslab.test=::1"]
+        assert (pins.address("matrix.hslab.test"), pins.address("turn.hslab.test")) == ("127.0.0.1", "::1")
+        assert 'resolve = ["matrix.hslab.test=127.0.0.1", "turn.hslab.test=::1"]' in engine.config.path.read_text()
+    finally:
+        pins.configure([])
+
+
 # --- first run ----------------------------------------------------------------------------
 @pytest.mark.docker
 def test_first_run_welcomes_detects_the_host_and_continues(tmp_path, unique, images):
@@ -545,7 +579,8 @@ def test_settings_text_round_trips_every_kind_of_value():
     from app.config.settings import FIELDS, ConfigError, check_value, field
     from screens.settings import as_text, from_text
 
-    samples = {"argv": ["systemctl", "restart", "docker engine"], "hostnames": ["a.example.org", "b.example.org"]}
+    samples = {"argv": ["systemctl", "restart", "docker engine"], "hostnames": ["a.example.org", "b.example.org"],
+               "pins": ["matrix.example.com=203.0.113.7", "turn.example.com=2001:db8::7"]}
     for spec in FIELDS:
         if isinstance(spec.default, bool):
             continue  # a checkbox, not text

@@ -75,9 +75,14 @@ def open_wizard(args: argparse.Namespace, wizard: Wizard | None, engine: "Engine
 
 
 def open_lab(args: argparse.Namespace, wizard: Wizard | None) -> int:
-    from app.lab import build_lab
+    from app.lab import build_lab, start_lab, stop_lab
 
     lab = build_lab(args.dir, socket_proxy_image=args.socket_proxy_image, probe_image=args.probe_image)
+    if args.stop:
+        stop_lab(lab)
+        print(f"lab: stopped (its files and state stay in {lab.dir})")
+        return EXIT_OK
+    start_lab(lab, log=lambda line: print(line, flush=True))
     if args.no_open:
         print(f"lab: {lab.dir}\nroot: {lab.root}\nconfig: {lab.config}\nstate: {lab.state}")
         return EXIT_OK

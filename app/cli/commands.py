@@ -26,7 +26,8 @@ def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | N
 
     if root is not None and not Path(root).is_dir():
         raise HardstepError(f"--root {root} is not a directory")
-    return Engine(LocalHost(root or "/"), load_config(config_path), StateStore(state_dir))
+    config = load_config(config_path)
+    return Engine(LocalHost(root or "/", docker_endpoint=config.docker.endpoint), config, StateStore(state_dir))
 
 
 def needs_docker(engine: "Engine", ids: list[str]) -> None:

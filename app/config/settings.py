@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from app.config import units, validate
 from app.config.field import Field
+from app.net import settings as checks
 from app.steps.acme import settings as acme
 from app.steps.burmilla import settings as burmilla
 from app.steps.coturn_tls import settings as coturn_tls
@@ -31,12 +32,16 @@ COMMON_FIELDS: tuple[Field, ...] = (
           "Image of the short-lived probe container that runs the live checks (needs wget)."),
     Field("docker", "socket", "/var/run/docker.sock", "abspath",
           "The engine's socket on the host, mounted read-only into the socket proxy."),
+    Field("docker", "endpoint", "", "optional-docker-endpoint",
+          "The Docker API hardstep talks to (unix:///path/docker.sock or tcp://host:port); empty: DOCKER_HOST, "
+          "else the local socket."),
 )
 FIELDS: tuple[Field, ...] = (private_network.FIELDS + socket_proxy.FIELDS + COMMON_FIELDS + traefik.FIELDS
                              + synapse.FIELDS + coturn_tls.FIELDS + acme.FIELDS + burmilla.FIELDS
-                             + sandbox.FIELDS + daemon.FIELDS)
+                             + sandbox.FIELDS + daemon.FIELDS + checks.FIELDS)
 
-_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+# Per kind: the check, and what the error says after the value (text, or made from the value).
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str | Callable[[Any], str]]] = {
     "name": (validate.is_docker_name, "is not a valid Docker name (letters, digits, '_', '.', '-')"),
     "optional-name": (lambda v: v == "" or validate.is_docker_name(v),
                       "is not a valid Docker name (letters, digits, '_', '.', '-'), nor empty"),
@@ -60,12 +65,17 @@ _CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "optional-address": (lambda v: v == "" or validate.is_host_port(v),
                          "is not host:port such as turn.example.com:443 or 127.0.0.1:8443, nor empty"),
     "optional-version": (lambda v: v == "" or validate.is_release(v), "is not a release such as v1.9.6, nor empty"),
+    "optional-docker-endpoint": (lambda v: v == "" or validate.is_docker_endpoint(v),
+                                 "is not unix:///absolute/path or tcp://host:port, nor empty"),
+    "acme-server": (acme.is_server, acme.SERVER_HELP),
     "argv": (units.is_argv, "must be a list of command words without control characters, the first a program"),
+    # Says which entry is wrong and why: a list of pins is easy to get one entry of wrong.
+    "pins": (lambda v: not validate.pin_problem(v), validate.pin_problem),
 }
 
 # Kinds whose values are not strings; every other kind is a string.
 _TYPES: dict[str, type] = {"hostnames": list, "bool": bool, "seconds": int,
-                          "names": list, "count": int, "port": int, "cpus": float, "argv": list}
+                          "names": list, "count": int, "port": int, "cpus": float, "argv": list, "pins": list}
 _TYPE_WORDS = {str: "a string", list: "a list", bool: "true or false", int: "a whole number", float: "a number"}
 
 _BY_KEY = {(f.section, f.key): f for f in FIELDS}
@@ -88,7 +98,7 @@ def check_value(section: str, key: str, value: Any) -> Any:
         raise ConfigError(f"config: {spec.name} must be {_TYPE_WORDS[expected]}, got {type(value).__name__}")
     ok, why = _CHECKS[spec.kind]
     if not ok(value):
-        raise ConfigError(f"config: {spec.name} = {value!r} {why}")
+        raise ConfigError(f"config: {spec.name} = {value!r} {why(value) if callable(why) else why}")
     return value
 
 

@@ -24,6 +24,8 @@ _IMAGE = (
 _EMAIL = r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?P<domain>[^@\s]+)"
 _RELEASE = r"v[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?:-[A-Za-z0-9.]{1,32})?"
 _URL = r"https?://(?P<host>\[[0-9a-fA-F:]+\]|[^/:\s]+)(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s]*)?"
+# A path (and query) without quotes, spaces, backslashes or shell expansions.
+_PLAIN_PATH = r"/[A-Za-z0-9._~%/:@!&=+,;?-]*"
 
 
 def is_hostname(value: str) -> bool:
@@ -71,6 +73,17 @@ def is_url(value: str) -> bool:
     return host.startswith("[") or host == "localhost" or is_hostname(host) or _is_ipv4(host)
 
 
+def is_https_url(value: str) -> bool:
+    """An ``https://`` URL with a plain path, whose host may also be a single label (a name
+    Docker's DNS resolves, such as ``pebble``)."""
+    match = re.fullmatch(_URL, value) if isinstance(value, str) and value.startswith("https://") else None
+    if not match or (match.group("path") and not re.fullmatch(_PLAIN_PATH, match.group("path"))):
+        return False
+    port = match.group("port")
+    return is_url(value) or (bool(re.fullmatch(_HOST_LABEL, match.group("host")))
+                             and (port is None or 0 < int(port) < 65536))
+
+
 def _is_ipv4(value: str) -> bool:
     parts = value.split(".")
     return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
@@ -93,6 +106,42 @@ def is_host_port(value: str) -> bool:
     return host == "localhost" or is_hostname(host) or _is_ipv4(host)
 
 
+def is_ip(value: str) -> bool:
+    """An IPv4 or IPv6 address literal (``203.0.113.7``, ``::1``), no brackets."""
+    import ipaddress  # only a config with pinned names needs it
+
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def split_pin(entry: object) -> tuple[str, str]:
+    """``"NAME=ADDRESS"`` (a ``[checks] resolve`` entry) -> ``(name, address)``, the name in lower
+    case; ValueError saying what is wrong with it."""
+    if not isinstance(entry, str):
+        raise ValueError("that is not a string")
+    name, equals, address = (part.strip() for part in entry.partition("="))
+    if not equals:
+        raise ValueError("without '='")
+    if not is_hostname(name):
+        raise ValueError(f"whose name {name!r} is not a host name")
+    if not is_ip(address):
+        raise ValueError(f"whose address {address!r} is not an IPv4 or IPv6 address")
+    return name.lower(), address
+
+
+def pin_problem(entries: list) -> str:
+    """What is wrong with the first bad ``NAME=ADDRESS`` entry, empty when all are good."""
+    for entry in entries:
+        try:
+            split_pin(entry)
+        except ValueError as exc:
+            return f"has entry {entry!r} {exc}; write NAME=ADDRESS such as matrix.example.com=203.0.113.7"
+    return ""
+
+
 def is_release(value: str) -> bool:
     return isinstance(value, str) and bool(re.fullmatch(_RELEASE, value))
 
@@ -106,3 +155,10 @@ def split_image(image: str) -> tuple[str, str]:
         repo, tag = image.rsplit(":", 1)
         return repo, tag
     return image, "latest"
+
+
+def is_docker_endpoint(value: str) -> bool:
+    """``unix:///abs/path`` or ``tcp://host:port``: what DOCKER_HOST takes for a local or remote engine."""
+    if value.startswith("unix://"):
+        return is_abs_path(value[len("unix://"):])
+    return value.startswith("tcp://") and is_host_port(value[len("tcp://"):])

@@ -105,15 +105,18 @@ class RemoveContainer(Action):
         from docker.errors import NotFound
 
         try:
-            container = _managed(host.docker.containers, self.name, ctx) if self.id is None \
-                else host.docker.containers.get(self.id)
-            if container is not None:
-                container.remove(force=True)  # hardstep's own helpers (proxy, acme) hold no data
-                ctx.log(f"removed container {self.name}")
-                return []
+            container = host.docker.containers.get(self.id) if self.id else None
         except NotFound:
-            pass
-        ctx.log(f"container {self.name} is already gone")
+            # Recreated since under the same name (the sandbox's rollback does that to lift limits
+            # the engine cannot lift in place): the twin carries hardstep's label, so it is ours.
+            container = None
+        container = container or _managed(host.docker.containers, self.name, ctx)
+        if container is None:
+            ctx.log(f"container {self.name} is already gone")
+            return []
+        container.remove(force=True)  # hardstep's own helpers (proxy, acme) hold no data
+        ctx.log(f"removed container {self.name}" + ("" if not self.id or container.id == self.id
+                                                     else f" (recreated since: now {container.short_id})"))
         return []
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
 from app.engine.undo import UndoRecord, dump_records, load_records
 from app.errors import DockerUnavailable, HardstepError, describe_error
+from app.net import pins
 from app.steps import StepInfo, get_step, step_ids, step_info
 
 if TYPE_CHECKING:
@@ -49,6 +50,17 @@ class Engine:
         self.config = config
         self.state = state
         self._steps: dict[str, "Step"] = {}
+
+    @property
+    def config(self) -> "Config":
+        return self._config
+
+    @config.setter
+    def config(self, config: "Config") -> None:
+        """New settings (the wizard's settings form saves some) reach every probe from here too:
+        the ``[checks]`` pins and extra CA (``app.net.pins``), its CA file read on the host."""
+        self._config = config
+        pins.configure(config.checks.resolve, config.checks.ca_file, self.host.read_text)
 
     # --- steps -----------------------------------------------------------------------------
     def step(self, step_id: str) -> "Step":

@@ -24,9 +24,10 @@ if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
 
 
 class LocalHost(Host):
-    def __init__(self, root: Path | str = "/", docker_timeout: int = 30):
+    def __init__(self, root: Path | str = "/", docker_timeout: int = 30, docker_endpoint: str = ""):
         self.root = Path(root).resolve()
         self._docker_timeout = docker_timeout
+        self._docker_endpoint = docker_endpoint  # empty: DOCKER_HOST, else the default socket
         self._docker: "docker.DockerClient | None" = None
 
     # --- managed files ---------------------------------------------------------------------
@@ -115,7 +116,7 @@ class LocalHost(Host):
 
     def engine_processes_visible(self) -> bool:
         # A unix socket means the engine runs on this machine; tcp:// or ssh:// one is elsewhere.
-        docker_host = os.environ.get("DOCKER_HOST", "")
+        docker_host = self._docker_endpoint or os.environ.get("DOCKER_HOST", "")
         return not docker_host or docker_host.startswith("unix://")
 
     def process_ids(self) -> list[int]:
@@ -149,12 +150,13 @@ class LocalHost(Host):
             from docker.errors import DockerException
 
             try:
-                client = docker.from_env(timeout=self._docker_timeout)
+                client = (docker.DockerClient(base_url=self._docker_endpoint, timeout=self._docker_timeout)
+                          if self._docker_endpoint else docker.from_env(timeout=self._docker_timeout))
                 client.ping()
             except DockerException as exc:
                 raise DockerUnavailable(
                     f"Docker engine not reachable ({_short(exc)}); start it (systemctl start docker) "
-                    "or set DOCKER_HOST"
+                    + ("or fix [docker] endpoint" if self._docker_endpoint else "or set DOCKER_HOST")
                 ) from None
             self._docker = client
         return self._docker

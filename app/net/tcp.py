@@ -6,11 +6,14 @@ from __future__ import annotations
 import socket
 import time
 
+from app.net import pins
+
 
 def resolves(host: str, port: int) -> bool:
-    """True when ``host`` resolves to an address for a TCP connection to ``port``."""
+    """True when ``host`` resolves to an address for a TCP connection to ``port``; a name pinned by
+    ``[checks] resolve`` resolves to its pinned address."""
     try:
-        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        socket.getaddrinfo(pins.address(host), port, type=socket.SOCK_STREAM)
     except OSError:
         return False
     return True

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from app.errors import HardstepError
+from app.net import pins
 
 if TYPE_CHECKING:  # cryptography is imported where a certificate is parsed, not at start-up
     from cryptography.x509 import Certificate
@@ -51,29 +52,68 @@ def fetch_certificate(host: str, port: int, server_name: str, timeout: float = 1
     if alpn:
         context.set_alpn_protocols(alpn)
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw:
+        with _connect(host, port, timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name) as tls:
                 der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError) as exc:
-        raise TlsError(f"no TLS handshake with {host}:{port} for {server_name}: {_reason(exc)}") from None
+        raise TlsError(f"no TLS handshake with {pins.shown(host, port)} for {server_name}: {_reason(exc)}") from None
     if not der:
-        raise TlsError(f"{host}:{port} presented no certificate for {server_name}")
+        raise TlsError(f"{pins.shown(host, port)} presented no certificate for {server_name}")
     return der
 
 
 def verify_chain(host: str, port: int, server_name: str, ca_file: str | None = None,
                  timeout: float = 10, ca_pem: str | None = None) -> str | None:
-    """None when a verifying handshake (trust store, or the CA in the local ``ca_file`` or in the
-    PEM text ``ca_pem``; name check) succeeds, else why not."""
-    context = ssl.create_default_context(cafile=ca_file or None, cadata=ca_pem or None)
+    """None when a verifying handshake (name check included) succeeds, else why not. Trusts the
+    CA in the local ``ca_file`` or in the PEM text ``ca_pem`` when one is given, else
+    ``client_context``'s: the trust store and ``[checks] ca_file``."""
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw:
+        context = client_context(ca_file, ca_pem)
+        with _connect(host, port, timeout) as raw:
             with context.wrap_socket(raw, server_hostname=server_name):
                 return None
+    except pins.CaFileError as exc:
+        return str(exc)
     except ssl.SSLCertVerificationError as exc:
-        return exc.verify_message or _reason(exc)
+        return _untrusted(exc, host, port, server_name, timeout)
     except (OSError, ssl.SSLError) as exc:
         return _reason(exc)
+
+
+def client_context(ca_file: str | None = None, ca_pem: str | None = None) -> ssl.SSLContext:
+    """A verifying client context: the CA in the local ``ca_file`` or the PEM text ``ca_pem``
+    alone when given; else this machine's trust store plus ``[checks] ca_file`` (CaFileError
+    when that is unusable)."""
+    if ca_file or ca_pem:
+        return ssl.create_default_context(cafile=ca_file or None, cadata=ca_pem or None)
+    context = ssl.create_default_context()
+    extra = pins.extra_ca()
+    if extra:
+        try:
+            context.load_verify_locations(cadata=extra)
+        except ssl.SSLError as exc:
+            raise pins.CaFileError(f"[checks] ca_file holds no usable CA certificate ({_reason(exc)})") from None
+    return context
+
+
+# OpenSSL's X509_V_ERR_* codes for "no CA trusted here vouches for it": the issuer is worth naming.
+_NO_TRUSTED_ISSUER = {2, 18, 19, 20, 21}
+
+
+def _untrusted(exc: ssl.SSLCertVerificationError, host: str, port: int, server_name: str, timeout: float) -> str:
+    why = exc.verify_message or _reason(exc)
+    if exc.verify_code not in _NO_TRUSTED_ISSUER:
+        return why
+    try:
+        issuer = describe(fetch_certificate(host, port, server_name, timeout)).issuer
+    except TlsError:
+        return why
+    return f"{why} (issued by {issuer})"
+
+
+def _connect(host: str, port: int, timeout: float) -> socket.socket:
+    """A TCP connection to ``host``, at its ``[checks] resolve`` address when it is pinned."""
+    return socket.create_connection((pins.address(host), port), timeout=timeout)
 
 
 def fingerprint(der: bytes) -> str:

@@ -80,3 +80,10 @@ def _on(value: str) -> bool:
     """docker-socket-proxy switches are HAProxy ``-m bool``: anything but empty or 0 is on."""
     return value.strip() not in ("", "0")
 
+
+
+def is_socket_proxy(name: str, image: str, config: "Config") -> bool:
+    """A socket proxy: one of the two hardstep runs (Traefik's, the acme container's narrow one), by
+    name whatever its image, or any container of Tecnativa's image."""
+    return (name in (config.docker.socket_proxy_container, config.acme.proxy_container)
+            or "docker-socket-proxy" in image.lower())

@@ -2,8 +2,8 @@
 # hardstep: issue or renew the TURN certificate, hand it to coTURN, make coTURN reload it.
 # Written into the acme container from assets/acme/renew-cert.sh; cron runs it daily.
 # Safe to run again at any time: acme.sh only renews a certificate close to its expiry.
-# The values below were checked by hardstep (host name, e-mail, absolute paths, Docker names)
-# before they were written here.
+# The values below were checked by hardstep (host name, e-mail, absolute paths, Docker names,
+# the CA's directory) before they were written here.
 set -u
 
 DOMAIN=@DOMAIN@
@@ -12,13 +12,19 @@ CERT=@CERT@
 KEY=@KEY@
 PROXY=@PROXY@
 COTURN=@COTURN@
+# The CA ([acme] server): a directory URL or a name acme.sh knows; empty: acme.sh's default CA.
+SERVER=@SERVER@
 
 log() { echo "hardstep-renew $(date -u +%Y-%m-%dT%H:%M:%SZ): $*"; }
+
+# The arguments that name the CA, for both commands below (none: acme.sh's default).
+set --
+[ -n "$SERVER" ] && set -- --server "$SERVER"
 
 # acme.sh's default CA (ZeroSSL since v3.0) needs a registered account; "already registered"
 # is not an error.
 if [ -n "$EMAIL" ]; then
-    acme.sh --register-account -m "$EMAIL" || { log "registering the account $EMAIL failed"; exit 1; }
+    acme.sh --register-account -m "$EMAIL" "$@" || { log "registering the account $EMAIL failed"; exit 1; }
 fi
 
 # hardstep chose the challenge from Traefik's configuration and version:
@@ -27,7 +33,7 @@ fi
 # --standalone --httpport 80: HTTP-01, answered on port 80 of this container, which Traefik
 #   routes to for $DOMAIN/.well-known/acme-challenge/ (a Traefik with its own tlsChallenge
 #   resolver and no allowACMEByPass takes every TLS-ALPN-01 connection itself).
-acme.sh --issue @CHALLENGE@ -d "$DOMAIN"
+acme.sh --issue @CHALLENGE@ -d "$DOMAIN" "$@"
 issued=$?
 case $issued in
     0) log "new certificate for $DOMAIN" ;;

@@ -19,6 +19,7 @@ from app.engine.actions import Action, ApplyContext, Undo, sh, unified_diff
 from app.assets import read_asset
 from app.errors import ApplyError, HardstepError
 from app.config.validate import is_abs_path, is_docker_name, is_email, is_hostname
+from app.steps.acme.settings import is_server
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -36,9 +37,10 @@ def renewal_script(config: "Config", mode: str = "alpn") -> str:
     """The renewal script for these settings and challenge ``mode`` (see ``app.steps.acme.challenge``);
     refuses any value that is not what it claims."""
     values = {"DOMAIN": config.turn.domain, "EMAIL": config.acme.email, "CERT": config.turn.cert,
-              "KEY": config.turn.key, "PROXY": config.acme.proxy_container, "COTURN": config.turn.container}
+              "KEY": config.turn.key, "PROXY": config.acme.proxy_container, "COTURN": config.turn.container,
+              "SERVER": config.acme.server}
     checks = {"DOMAIN": is_hostname, "EMAIL": lambda v: v == "" or is_email(v), "CERT": is_abs_path,
-              "KEY": is_abs_path, "PROXY": is_docker_name, "COTURN": is_docker_name}
+              "KEY": is_abs_path, "PROXY": is_docker_name, "COTURN": is_docker_name, "SERVER": is_server}
     text = read_asset("acme", "renew-cert.sh")
     for key, value in values.items():
         if not checks[key](value):
@@ -114,7 +116,7 @@ def put_file(container, path: str, text: str, mode: int) -> None:
         raise ApplyError(f"could not write {path} into {container.name}")
 
 
-def _container(host: "Host", name: str):
+def running_container(host: "Host", name: str):
     from app.containers.actions import find_container
 
     container = find_container(host, name)
@@ -135,7 +137,7 @@ class InstallAcmeSh(Action):
         return sh("docker", "exec", self.container, "apk", "add", "--no-cache", "acme.sh", "openssl", "socat", "curl")
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        container = _container(host, self.container)
+        container = running_container(host, self.container)
         code, output = run(container, ["sh", "-c", read_asset("acme", "install.sh")])
         if code != 0:
             lines = [line for line in output.strip().splitlines() if line.strip()]
@@ -161,7 +163,7 @@ class WriteRenewalScript(Action):
         return unified_diff(f"/[{self.container}]{SCRIPT_PATH}", self.before or "", self.after)
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        container = _container(host, self.container)
+        container = running_container(host, self.container)
         put_file(container, SCRIPT_PATH, self.after, 0o700)
         ctx.log(f"wrote {SCRIPT_PATH} in {self.container}")
         return []
@@ -179,7 +181,7 @@ class InstallCrontab(Action):
         return f"docker exec -i {shlex.quote(self.container)} crontab -  # existing lines plus: {self.line}"
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        container = _container(host, self.container)
+        container = running_container(host, self.container)
         staged = "/tmp/hardstep-crontab"
         put_file(container, staged, with_cron_line(read_crontab(container), self.line), 0o600)
         code, output = run(container, ["crontab", staged])

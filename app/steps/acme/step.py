@@ -21,6 +21,7 @@ from app.containers.probe import Probe, ProbeImageMissing
 from app.steps.base import Step
 from app.shared.socket_proxy import proxy_changes, proxy_spec
 from app.steps.acme import challenge
+from app.steps.acme.issuance import IssueFirstCertificate, coverage
 from app.steps.acme.routes import router_name, traefik_labels  # noqa: F401  (tests import them from here)
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ class Acme(Step):
                                 "apply the private-network step first")
         choice = challenge.choose(host, config)
         spec, narrow = self.acme_spec(host, config, choice.mode), self.narrow_spec(host, config)
-        if not acme.email and not host.exists(config.turn.cert):
+        first = [] if coverage(host, config).ok else [IssueFirstCertificate(config)]
+        if first and not acme.email:
             raise HardstepError("the first certificate needs an account with the certificate authority: "
                                 "set [acme] email in settings")
         script, line = inside.renewal_script(config, choice.mode), inside.crontab_line(config)
@@ -110,22 +112,26 @@ class Acme(Step):
         actions += container_actions
         container = find_container(host, spec.name)
         if container_actions or container is None:  # a new or restarted container: nothing to read yet
-            return actions + [inside.InstallAcmeSh(spec.name), inside.WriteRenewalScript(spec.name, None, script),
-                              inside.InstallCrontab(spec.name, line)] + traefik
-        if not inside.has_programs(container, "acme.sh", "openssl"):
-            actions.append(inside.InstallAcmeSh(spec.name))
-        current = inside.read_file(container, inside.SCRIPT_PATH)
-        if current != script:
-            actions.append(inside.WriteRenewalScript(spec.name, current, script))
-        if line not in inside.read_crontab(container).splitlines():
-            actions.append(inside.InstallCrontab(spec.name, line))
-        return actions + traefik
+            actions += [inside.InstallAcmeSh(spec.name), inside.WriteRenewalScript(spec.name, None, script),
+                        inside.InstallCrontab(spec.name, line)]
+        else:
+            if not inside.has_programs(container, "acme.sh", "openssl"):
+                actions.append(inside.InstallAcmeSh(spec.name))
+            current = inside.read_file(container, inside.SCRIPT_PATH)
+            if current != script:
+                actions.append(inside.WriteRenewalScript(spec.name, current, script))
+            if line not in inside.read_crontab(container).splitlines():
+                actions.append(inside.InstallCrontab(spec.name, line))
+        return actions + traefik + first  # the first certificate last: once script and route are in place
 
     def notes(self, host: "Host", config: "Config") -> list[str]:
         notes = ["The reference gives the main socket proxy POST=1 and ALLOW_RESTART=1 (misspelt: it does "
                  "nothing); with CONTAINERS=1 that lets anyone on the private network create a privileged "
                  f"container. hardstep gives acme its own proxy ({config.acme.proxy_container}: POST=1 "
                  "ALLOW_RESTARTS=1 CONTAINERS=0) and keeps Traefik's GET-only."]
+        notes.append(f"Certificates come from {config.acme.server} ([acme] server)." if config.acme.server else
+                     "[acme] server is empty: acme.sh asks its default CA (ZeroSSL since acme.sh 3.0); set it to "
+                     "letsencrypt or another CA's directory URL to choose.")
         if not config.acme.email:
             notes.append("[acme] email is empty: renewals work while acme.sh keeps its account, but a new "
                          "acme container cannot register one; set it in settings")
@@ -143,8 +149,11 @@ class Acme(Step):
         choice = challenge.choose(host, config)
         results = self._container_checks(host, config, choice.mode) + self._narrow_proxy_checks(host, config)
         verdict = check_passthrough(host, config, choice)
+        cert = coverage(host, config)
         return results + [self.check(f"TLS passthrough for {config.turn.domain}", verdict.ok, verdict.detail,
-                                     **verdict.evidence)]
+                                     **verdict.evidence),
+                          self.check(f"certificate for {config.turn.domain} in {config.turn.certs_dir}", cert.ok,
+                                     cert.detail, **cert.evidence)]
 
     def _container_checks(self, host: "Host", config: "Config", mode: str) -> list[CheckResult]:
         name = config.acme.container

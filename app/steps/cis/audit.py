@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from app.shared.engine_facts import ICC, EngineFacts
 from app.shared import inside as probes
 from app.shared.container_security import DANGEROUS_CAPS, caps, view
+from app.shared.socket_proxy import is_socket_proxy
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -88,7 +89,7 @@ def _socket_item(attrs: dict[str, Any], name: str, image: str, config: "Config")
     shown = ", ".join(f"{m.get('Source')}:{m.get('Destination')}{'' if m.get('RW', True) else ':ro'}" for m in mounts)
     if not mounts:
         return _result("5.32", name, True, "no Docker socket mounted")
-    proxy = name == config.docker.socket_proxy_container or "docker-socket-proxy" in image
+    proxy = is_socket_proxy(name, image, config)
     if proxy and not any(m.get("RW", True) for m in mounts):
         return _result("5.32", name, True, shown, accepted="the socket proxy exists to hold the socket, read-only, "
                        "so nothing else needs it", mounts=shown)

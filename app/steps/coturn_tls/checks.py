@@ -121,6 +121,7 @@ class TurnChecks:
 
     def tls_check(self, host: "Host", name: str, target: tuple[str, int], info: "CertInfo",
                   config: "Config") -> CheckResult:
+        from app.net.pins import trusted
         from app.net.tls import verify_chain
 
         address, port = target
@@ -137,12 +138,13 @@ class TurnChecks:
                               "renew it (the acme step's renewal script)", **evidence)
         ca = config.turn.ca_file or None
         # The CA file is the host's; the handshake runs from here, so it gets the file's text.
+        # Without one, the trust store and [checks] ca_file (app.net.pins) vouch.
         ca_pem = host.read_text(ca) if ca else None
         if ca and ca_pem is None:
             return self.check(name, False, f"{ca} does not exist; fix [turn] ca_file", **evidence)
         problem = verify_chain(address, port, domain, ca_pem=ca_pem)
         if problem:
-            store = f"the CA in {config.turn.ca_file}" if ca else "this machine's trust store"
+            store = f"the CA in {config.turn.ca_file} ([turn] ca_file)" if ca else trusted()
             return self.check(name, False, f"the certificate for {domain} is not trusted by {store}: {problem}",
                               **evidence)
         detail = f"certificate {_summary(info)} ({days:.0f} days left)"

@@ -155,9 +155,12 @@ def dtls_certificate(host: "Host", address: str, port: int, server_name: str,
     """(DER of the certificate a DTLS handshake on UDP presents, "") or (None, why not).
 
     Raises FileNotFoundError when openssl is not installed here."""
+    from app.net import pins
     from app.net.tls import pem_certificates
 
-    argv = ["openssl", "s_client", "-dtls", "-connect", f"{address}:{port}", "-servername", server_name]
+    target = pins.address(address)  # [checks] resolve holds for openssl's handshake too
+    target = f"[{target}]" if ":" in target else target
+    argv = ["openssl", "s_client", "-dtls", "-connect", f"{target}:{port}", "-servername", server_name]
     try:
         run = host.run(argv, timeout=timeout, input="")  # stdin closed: s_client exits after the handshake
     except CommandTimeout:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from app.containers.keep import DATABASES
 from app.shared import seccomp
 from app.shared.container_security import DANGEROUS_CAPS, caps
+from app.shared.socket_proxy import is_socket_proxy
 from app.config.units import format_size, parse_size
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def name_of(attrs: dict[str, Any]) -> str:
 def role_of(attrs: dict[str, Any], config: "Config") -> Role:
     name, image = name_of(attrs), (attrs.get("Config") or {}).get("Image", "").lower()
     text = f"{name.lower()} {image}"
-    if name == config.docker.socket_proxy_container or "docker-socket-proxy" in image:
+    if is_socket_proxy(name, image, config):
         return Role("socket-proxy", "the socket proxy keeps its socket and the settings its own step gives "
                     "it; the sandbox only adds the limits", limits_only=True)
     if DATABASES.search(text):

@@ -240,6 +240,6 @@ def _get(url: str) -> tuple[int | None, str | None, str]:
     """(status, Matrix errcode, error) of an unauthenticated GET; status None when no answer."""
     from app.net import http
 
-    answer = http.get(url, timeout=5, follow_redirects=False)
+    answer = http.get_settled(url, timeout=5, follow_redirects=False)  # Synapse may just have restarted
     errcode = answer.json.get("errcode") if isinstance(answer.json, dict) else None
     return answer.status, errcode, answer.error[:200]

@@ -1,8 +1,9 @@
-"""The practice lab: a fake host tree plus a config whose Docker names all carry ``hslab-``.
+"""The practice lab's files: the host tree and a config whose Docker names all carry ``hslab-``.
 
 ``build_lab`` lays out, under ``<lab>/root/``, the files of the reference host (Traefik, Synapse,
 coTURN, os-release, daemon.json) in their unhardened state, writes ``<lab>/config.toml`` naming
-only ``hslab-*`` containers and networks, and ``<lab>/state/``. Running it again only adds what
+only ``hslab-*`` containers and networks and aiming hardstep at the lab's own engine, and
+``<lab>/state/``. It starts nothing (``app.lab.start_lab`` does). Running it again only adds what
 is missing, so practice edits and recorded state survive. The guard ``ensure_lab_config`` makes
 the lab refuse a config that names anything without the prefix: the lab can never touch a real
 stack, even after someone hand-edits its config.
@@ -10,7 +11,9 @@ stack, even after someone hand-edits its config.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,9 @@ from app.config import settings as cfg
 from app.assets import read_asset
 from app.errors import HardstepError
 from app.fileops import atomic_write
+from app.host.local import LocalHost
+from app.lab import stack
+from app.lab.engine import LabEngine
 
 LAB_PREFIX = "hslab-"
 
@@ -29,33 +35,53 @@ _ASSET_FILES: dict[str, tuple[str, int]] = {
     cfg.field("synapse", "config").default: ("homeserver.yaml", 0o644),
     cfg.field("turn", "config").default: ("turnserver.conf", 0o644),
     "/etc/os-release": ("os-release", 0o644),
+    f"/opt/matrix/synapse/{stack.SERVER_NAME}.log.config": ("synapse.log.config", 0o644),
+    f"{stack.ELEMENT_DIR}/index.html": ("element.html", 0o644),
+    stack.DNS_SCRIPT: ("dns.py", 0o644),
 }
 # Small files written from here. Traefik refuses an acme.json readable by others, hence 0600.
 _INLINE_FILES: dict[str, tuple[str, int]] = {
     str(Path(cfg.field("traefik", "config").default).with_name("acme.json")): ("{}\n", 0o600),
     "/etc/docker/daemon.json": ('{\n    "log-driver": "json-file"\n}\n', 0o644),
 }
-_EMPTY_DIRS: tuple[str, ...] = (cfg.field("turn", "certs_dir").default,)
+_EMPTY_DIRS: tuple[str, ...] = (cfg.field("turn", "certs_dir").default, str(Path(stack.LAB_CA).parent))
+# Synapse's signing key: made for each lab (ed25519, key id a_lab), never shipped.
+SIGNING_KEY = f"/opt/matrix/synapse/{stack.SERVER_NAME}.signing.key"
 
 _README = f"""\
 hardstep practice lab
 =====================
 
-This folder is a practice copy of a Matrix host (Synapse, Postgres, Element behind Traefik v2,
-coTURN), in the state the reference procedure starts from: nothing hardened yet.
+This folder is a practice Matrix host, running, in the state the reference procedure starts
+from: nothing hardened yet. `hardstep lab` starts it on the lab's own Docker engine (a second
+dockerd in the network namespace engine/, never this machine's engine):
+
+  {LAB_PREFIX}proxy     real Traefik, reading the engine's socket, certificates from the lab CA
+  {LAB_PREFIX}synapse   real Synapse behind it, https://{stack.SERVER_NAME} (SQLite, not Postgres)
+  {LAB_PREFIX}element   the page Traefik routes for https://{stack.ELEMENT_NAME} (a static stand-in)
+  {LAB_PREFIX}coturn    real coTURN with the reference's unhardened turnserver.conf
+  {LAB_PREFIX}pebble    the lab's certificate authority (Let's Encrypt's pebble)
+  {LAB_PREFIX}dns       the lab's public DNS: its names, all at the lab's address
+
+The names resolve for hardstep's checks through [checks] resolve in config.toml (the lab's
+address on this machine); add the same lines to curl with --resolve to look yourself.
 
   root/         the lab host's files: root/opt/traefik/traefik.toml is the lab's
                 /opt/traefik/traefik.toml, and so on. Edit them as much as you like.
   config.toml   hardstep's settings for the lab. Every Docker container and network it
                 names starts with "{LAB_PREFIX}".
   state/        what hardstep remembers about the lab: step status, undo records, backups.
+  engine/       the lab's Docker engine: its images, containers, socket and log.
 
 The lab only ever creates, changes or removes Docker objects whose names start with
 "{LAB_PREFIX}". It refuses to open when config.toml names anything else, so it can never touch
 a real stack on this machine.
 
-Running the lab again adds missing files only: your edits and the recorded state are kept.
-To start over, delete this folder.
+Running the lab again adds missing files only and starts what is stopped: your edits and the
+recorded state are kept. To start over, stop the lab and delete this folder.
+
+To look at the lab's containers yourself, from this folder:
+  DOCKER_HOST=unix://$PWD/engine/docker.sock docker ps
 """
 
 
@@ -81,14 +107,27 @@ def _name_fields() -> list[cfg.Field]:
     return [f for f in cfg.FIELDS if f.kind == "name"]
 
 
-def lab_values(socket_proxy_image: str | None = None, probe_image: str | None = None) -> dict:
-    """The lab config's values: every name is the default with the prefix, plus image overrides."""
-    values: dict[str, dict[str, str]] = {}
+def lab_engine(lab_dir: Path) -> LabEngine:
+    """The lab's engine for the lab in ``lab_dir`` (nothing is started)."""
+    return LabEngine(lab_dir, lab_dir / "root", LocalHost("/"))
+
+
+def lab_values(lab_dir: Path, socket_proxy_image: str | None = None, probe_image: str | None = None) -> dict:
+    """The lab config's values: every name is the default with the prefix; hardstep talks to the
+    lab's engine, restarts only it, reaches the lab's names at its address and trusts its CA."""
+    engine = lab_engine(lab_dir)
+    values: dict[str, dict] = {}
     for spec in _name_fields():
         values.setdefault(spec.section, {})[spec.key] = LAB_PREFIX + spec.default
-    for key, image in (("socket_proxy_image", socket_proxy_image), ("probe_image", probe_image)):
-        if image is not None:
-            values["docker"][key] = image
+    values["docker"] |= {"endpoint": engine.url, "socket": str(engine.socket),
+                         "restart_command": engine.restart_argv(), "restart_timeout": 90,
+                         "socket_proxy_image": socket_proxy_image or stack.IMAGES["socket_proxy"],
+                         "probe_image": probe_image or stack.IMAGES["busybox"]}
+    values["synapse"] |= {"server_name": stack.SERVER_NAME, "url": f"https://{stack.SERVER_NAME}"}
+    values["turn"] |= {"domain": stack.TURN_NAME}
+    values["acme"] |= {"image": stack.IMAGES["acme"], "email": "admin@hslab.test", "server": stack.ACME_DIRECTORY}
+    values["checks"] = {"resolve": [f"{name}={engine.address}" for name in stack.PUBLIC_NAMES],
+                        "ca_file": stack.LAB_CA}
     return values
 
 
@@ -138,20 +177,21 @@ def build_lab(directory: Path | None = None, *, socket_proxy_image: str | None =
     base = base.resolve()
     lab = Lab(dir=base, root=base / "root", config=base / "config.toml", state=base / "state")
 
-    _prepare_config(lab.config, socket_proxy_image, probe_image)
+    _prepare_config(lab.config, lab_values(base, socket_proxy_image, probe_image), socket_proxy_image, probe_image)
     _populate_root(lab.root)
     lab.state.mkdir(exist_ok=True, mode=0o700)
     _write_readme(base / "README.txt")
     return lab
 
 
-def _prepare_config(path: Path, socket_proxy_image: str | None, probe_image: str | None) -> cfg.Config:
+def _prepare_config(path: Path, values: dict, socket_proxy_image: str | None,
+                    probe_image: str | None) -> cfg.Config:
     if not path.exists():
         # Values are validated by Config before anything is written.
-        config = cfg.Config(lab_values(socket_proxy_image, probe_image), path=path)
+        config = cfg.Config(values, path=path)
         cfg.save_config(config, path)
         return cfg.load_config(path)
-    config = ensure_lab_config(_with_new_names(cfg.load_config(path), path))
+    config = ensure_lab_config(_with_missing_values(cfg.load_config(path), path, values))
     changed = config
     for key, image in (("socket_proxy_image", socket_proxy_image), ("probe_image", probe_image)):
         if image is not None and changed.value("docker", key) != image:
@@ -161,16 +201,18 @@ def _prepare_config(path: Path, socket_proxy_image: str | None, probe_image: str
     return changed
 
 
-def _with_new_names(config: cfg.Config, path: Path) -> cfg.Config:
-    """A lab made by an older hardstep lacks names added since: give them the prefix and save.
-    Names the file does state are left to the guard."""
+def _with_missing_values(config: cfg.Config, path: Path, values: dict) -> cfg.Config:
+    """A lab made by an older hardstep lacks keys added since (names, the lab engine, the lab's
+    names and CA): give them the lab's values and save. Keys the file does state are kept, and
+    its names are left to the guard."""
     import tomlkit
 
     stated = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
     filled = config
-    for spec in _name_fields():
-        if spec.key not in stated.get(spec.section, {}):
-            filled = filled.with_value(spec.section, spec.key, LAB_PREFIX + spec.default)
+    for section, keys in values.items():
+        for key, value in keys.items():
+            if key not in stated.get(section, {}):
+                filled = filled.with_value(section, key, value)
     if filled is not config:
         cfg.save_config(filled, path)
     return filled
@@ -195,6 +237,9 @@ def _populate_root(root: Path) -> None:
             raise HardstepError(f"lab: cannot read the bundled file assets/lab/{asset}: "
                                 f"{exc.strerror}; reinstall hardstep from a full checkout") from None
         _create_if_missing(target, text, mode)
+    # Unpadded base64 of a 32-byte ed25519 seed: the format Synapse's --generate-keys writes.
+    seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+    _create_if_missing(_inside(root, SIGNING_KEY), f"ed25519 a_lab {seed}\n", 0o600)
 
 
 def _inside(root: Path, host_path: str) -> Path:
