@@ -93,9 +93,9 @@ def make_plan(engine: "Engine", step_id: str) -> PlanResult:
     try:
         return PlanResult(step_id, plan=engine.plan(step_id))
     except DockerUnavailable as exc:
-        return PlanResult(step_id, error=str(exc), docker_down=True)
-    except HardstepError as exc:
-        return PlanResult(step_id, error=str(exc))
+        return PlanResult(step_id, error=describe_error(exc), docker_down=True)
+    except HardstepError as exc:  # a parser's message may quote the file: redacted like every error
+        return PlanResult(step_id, error=describe_error(exc))
     except Exception as exc:  # an SDK error while planning is a message in the plan view
         return PlanResult(step_id, error=f"the plan could not be made: {describe_error(exc)}")
 

@@ -82,7 +82,7 @@ def test_markdown_pastes_into_a_ticket(seeded):
     assert md.startswith("# hardstep report\n")
     assert "| private-network | drifted |" in md
     assert "| fail | bridge driver | driver is \\<script\\>alert(1)\\</script\\> \\| macvlan |" in md
-    assert "| registration_shared_secret: \\<redacted\\> | ok |" in md
+    assert "| registration_shared_secret: \"\\<redacted\\>\" | ok |" in md  # its quotes kept
     assert SECRET not in md
     rows = [line for line in md.splitlines() if line.startswith("|")]
     assert rows and all(len(re.split(r"(?<!\\)\|", row)) == 7 for row in rows)  # 5 cells, no stray pipe

@@ -54,7 +54,7 @@ def test_plan_on_the_sample_file_redacts_secrets_and_says_federation_is_off(tmp_
     assert "federation_domain_whitelist: [chat.example.org] (federation off: only this server itself)" in edit.summary
     assert "enable_registration: false" in edit.summary and "allow_guest_access" not in edit.summary
     shown = json.dumps([a.describe() for a in plan.actions]) + " ".join(plan.notes)
-    assert "registration_shared_secret: <redacted>" in edit.diff()  # right below enable_registration
+    assert "registration_shared_secret: \"<redacted>\"" in edit.diff()  # right below enable_registration
     for secret in SAMPLE_SECRETS:
         assert secret not in shown
     assert any("federation is off" in note for note in plan.notes)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from app.cli import commands
 from app.cli.commands import EXIT_ERROR, EXIT_FAILED, EXIT_OK, make_engine
+from app.cli.output import redacted_output
 from app.cli.parser import build_parser
 from app.errors import HardstepError, describe_error
 
@@ -28,10 +29,18 @@ def main(argv: Sequence[str] | None = None, wizard: Wizard | None = None) -> int
     """Run one command; ``wizard`` opens the wizard on an engine (None: the core alone, as
     ``python -m app`` runs it, where only the commands that need no wizard work)."""
     args = build_parser().parse_args(argv)
+    if (args.command or "wizard") in ("wizard", "lab"):
+        return guarded(args, wizard)  # Textual owns the terminal; its screens show redacted data
+    with redacted_output():
+        return guarded(args, wizard)
+
+
+def guarded(args: argparse.Namespace, wizard: Wizard | None) -> int:
+    """Run the command; every failure becomes one line on stderr with its exit code."""
     try:
         return run(args, wizard)
     except HardstepError as exc:
-        print(f"hardstep: error: {exc}", file=sys.stderr)
+        print(f"hardstep: error: {describe_error(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("hardstep: interrupted", file=sys.stderr)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.output import confirm, note, print_checks, print_event, print_plan
+from app.cli.output import confirm, note, print_checks, print_event, print_plan, write_verbatim
 from app.errors import HardstepError
 
 if TYPE_CHECKING:
@@ -175,9 +175,9 @@ def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
 def cmd_report(engine: "Engine", args: argparse.Namespace) -> int:
     from app.engine.report import build_report, render, write_report
 
-    text = render(build_report(engine), args.format)
+    text = render(build_report(engine), args.format)  # built from redacted data, then escaped
     if args.output in ("-", ""):
-        sys.stdout.write(text)
+        write_verbatim(text)
     else:
         write_report(Path(args.output), text)
         print(f"report written to {args.output}", file=sys.stderr)

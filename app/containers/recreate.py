@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.containers.spec import settings_of
-from app.redact import redact_value
+from app.redact import redact_argv, redact_value
 
 if TYPE_CHECKING:
     from app.host.base import Host
@@ -123,10 +123,12 @@ class Twin:
         image_labels = self.image_config.get("Labels") or {}
         env = [e.partition("=") for e in config.get("Env") or [] if e not in image_env]
         argv += [f"-e={k}={redact_value(k, v)}" for k, _, v in env]
-        argv += [f"-l={k}={v}" for k, v in (config.get("Labels") or {}).items() if image_labels.get(k) != v]
+        argv += [f"-l={k}={redact_value(k, v)}" for k, v in (config.get("Labels") or {}).items()
+                 if image_labels.get(k) != v]
         argv += self.run_flags
         argv.append(config.get("Image", ""))
-        argv += config.get("Cmd") or []
+        program = " ".join([config.get("Image", ""), *(config.get("Entrypoint") or [])])
+        argv += redact_argv(config.get("Cmd") or [], program)
         lines = [shlex.join(argv)]
         lines += [shlex.join(["docker", "network", "connect", net, self.name])
                   for net in self.networks() if net != host_config["NetworkMode"]]

@@ -10,7 +10,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from app.redact import redact_value
+from app.redact import redact_argv, redact_value
 
 if TYPE_CHECKING:
     from app.host.base import Host
@@ -82,9 +82,9 @@ class ContainerSpec:
         argv += [f"--tmpfs={path}" + (f":{opts}" if opts else "") for path, opts in self.tmpfs.items()]
         argv += [f"-v={bind}" for bind in self.binds]
         argv += [f"-e={key}={redact_value(key, value)}" for key, value in self.environment.items()]
-        argv += [f"-l={key}={value}" for key, value in self.labels.items()]
+        argv += [f"-l={key}={redact_value(key, value)}" for key, value in self.labels.items()]
         argv.append(self.image)
-        argv += self.command or []
+        argv += redact_argv(self.command or [], self.image)
         return shlex.join(argv)
 
     def settings(self) -> dict[str, str]:

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from app.errors import HardstepError
+from app.redact import remember_secrets
 
 _WS = " \t\r\n"
 _LITERAL = re.compile(r"-?[0-9][0-9.eE+-]*|-|true|false|null")
@@ -43,6 +44,7 @@ def parse(text: str, path: str = "the file") -> dict[str, Any]:
                             "fix it by hand, nothing was written") from None
     if not isinstance(data, dict):
         raise JsonEditError(f"{path} must hold a JSON object ({{...}}); fix it by hand, nothing was written")
+    remember_secrets(data)  # a proxy URL may carry a password: no text hardstep shows later quotes it
     return data
 
 

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from app.errors import HardstepError
+from app.redact import remember_secrets
 
 _SCALAR = r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^\s#]+'
 _HEADER = re.compile(r"^\s*\[(?!\[)")
@@ -27,10 +28,12 @@ def parse(text: str, path: str = "the file"):
     from tomlkit.exceptions import ParseError
 
     try:
-        return tomlkit.parse(text)
+        document = tomlkit.parse(text)
     except ParseError as exc:
         raise TomlEditError(f"{path} is not valid TOML (line {exc.line}, column {exc.col}): "
                             f"{str(exc).split(' at line')[0]}; fix it by hand, nothing was written") from None
+    remember_secrets(document)  # so no text hardstep shows later can quote one of them
+    return document
 
 
 def render(value: Any) -> str:

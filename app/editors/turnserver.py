@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Iterable, Union
 
 from app.errors import HardstepError
+from app.redact import remember_secrets
 
 # A wanted value: text (one line ``key=text``), True (a bare flag) or a list (repeated lines).
 Wanted = Union[str, bool, list[str]]
@@ -52,8 +53,11 @@ def _option(index: int, line: str) -> Option | None:
 
 
 def parse(text: str) -> list[Option]:
-    """The active options, in file order."""
-    return [o for i, line in enumerate(split_lines(text)) if (o := _option(i, line))]
+    """The active options, in file order (their secrets remembered, so no later text quotes one)."""
+    options = [o for i, line in enumerate(split_lines(text)) if (o := _option(i, line))]
+    for option in options:
+        remember_secrets({option.key: option.value})
+    return options
 
 
 def values(text: str) -> dict[str, list[str | None]]:

@@ -23,6 +23,7 @@ from typing import Any
 
 from app.editors.yaml_scan import comment_start, commented_spot, is_content, key_end, value_span
 from app.errors import HardstepError
+from app.redact import remember_secrets
 
 
 class YamlEditError(HardstepError):
@@ -77,8 +78,11 @@ def parse(text: str, path: str = "the file"):
         document = _yaml().load(text)
     except YAMLError as exc:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # A repeated key's message quotes both values, and the key may be a secret's: name the key only.
+        problem = re.sub(r"(duplicate key .*?) with value .*", r"\1", problem, flags=re.S)
         raise YamlEditError(f"{path} is not valid YAML{_where(exc, text)}: {problem}; fix it by hand. "
                             "Nothing was written.") from None
+    remember_secrets(document)  # so no text hardstep shows later can quote one of them
     if document is None:
         return CommentedMap()
     if not isinstance(document, CommentedMap):

@@ -60,7 +60,8 @@ class Action:
         """Called when this action failed and the step's earlier changes were undone."""
 
     def describe(self) -> dict[str, str]:
-        return {"summary": self.summary, "command": redact(self.command()), "diff": self.diff()}
+        """What the plan shows, every part through redaction (a diff is redacted at its source too)."""
+        return {"summary": redact(self.summary), "command": redact(self.command()), "diff": redact(self.diff())}
 
 
 def sh(*argv: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.engine.model import now_iso
-from app.redact import redact, redact_value
+from app.redact import redact_tree
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine
@@ -23,17 +23,6 @@ if TYPE_CHECKING:
 FORMATS = ("md", "html", "json")
 REPORT_VERSION = 1
 AUDIT_FIELDS = ("time", "step", "action", "outcome", "command", "error")
-
-
-def scrub(value: Any, key: str = "") -> Any:
-    """Redact every string, at any depth; a value under a secret-looking key goes entirely."""
-    if isinstance(value, dict):
-        return {str(k): scrub(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [scrub(v, key) for v in value]
-    if isinstance(value, str):
-        return redact_value(key, redact(value)) if key else redact(value)
-    return value
 
 
 def build_report(engine: "Engine") -> dict[str, Any]:
@@ -59,7 +48,7 @@ def build_report(engine: "Engine") -> dict[str, Any]:
                  "root": str(engine.host.root), "state_dir": str(engine.state.dir)},
         "steps": steps, "changes": changes,
     }
-    return scrub(data)
+    return redact_tree(data)  # every string at any depth; whatever sits under a secret key goes
 
 
 def folded(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 from app.errors import HardstepError
 from app.fileops import atomic_write
 from app.engine.model import CheckResult, Status, now_iso
-from app.redact import redact
+from app.redact import redact_tree
 
 
 def default_state_dir() -> Path:
@@ -84,7 +84,8 @@ class StateStore:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self.load()
             yield data
-            atomic_write(self.state_file, json.dumps(data, indent=2, sort_keys=True) + "\n", default_mode=0o600)
+            atomic_write(self.state_file, json.dumps(_stored(data), indent=2, sort_keys=True) + "\n",
+                         default_mode=0o600)
 
     def update_step(self, step: str, **fields: Any) -> None:
         with self._locked() as data:
@@ -126,8 +127,7 @@ class StateStore:
                          checked=now_iso())
 
     def audit(self, step: str, action: str, outcome: str, **extra: Any) -> None:
-        entry = {"time": now_iso(), "step": step, "action": redact(action), "outcome": outcome}
-        entry.update({k: redact(v) if isinstance(v, str) else v for k, v in extra.items()})
+        entry = redact_tree({**extra, "time": now_iso(), "step": step, "action": action, "outcome": outcome})
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.audit_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -148,3 +148,10 @@ class StateStore:
             except json.JSONDecodeError:
                 continue  # a line cut short by a killed process: the others still count
         return entries
+
+
+def _stored(data: dict[str, Any]) -> dict[str, Any]:
+    """What state.json may hold: every text redacted (errors, summaries, check details and
+    evidence), except the undo records, hardstep's own names, ids, paths and digests that
+    rollback needs exactly as they are."""
+    return redact_tree(data, keep=frozenset({"undo"}))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.engine.actions import Action, ApplyContext
 from app.engine.model import Applicability, CheckResult
+from app.redact import redact, redact_tree
 
 if TYPE_CHECKING:
     from app.config.settings import Config
@@ -64,4 +65,5 @@ class Step:
         return [action for record in ordered for action in record.reverse(host, config, undo)]
 
     def check(self, name: str, ok: bool | None, detail: str, **evidence: Any) -> CheckResult:
-        return CheckResult(self.id, name, ok, detail, evidence)
+        # Redacted where it is made: the wizard, the command line and the state all show it.
+        return CheckResult(self.id, name, ok, redact(detail), redact_tree(evidence))

@@ -16,6 +16,7 @@ from app.containers.spec import ContainerSpec, render_settings_diff, settings_di
 from app.containers.actions import (CreateNetwork, PullImage, ReplaceContainer, RunContainer, StartContainer,
                                  find_container, find_network, hardstep_labels, image_present)
 from app.errors import HardstepError
+from app.redact import redact_value
 from app.engine.model import CheckResult
 from app.containers.probe import Probe, ProbeImageMissing
 from app.steps.base import Step
@@ -58,12 +59,12 @@ class AcmeSpec(ContainerSpec):
     def settings(self) -> dict[str, str]:
         wanted = super().settings()
         wanted["networks"] = ", ".join(sorted([self.network, *self.extra_networks]))
-        return wanted | {f"label {k}": v for k, v in self.labels.items() if k.startswith("traefik.")}
+        return wanted | {f"label {k}": redact_value(k, v) for k, v in self.labels.items() if k.startswith("traefik.")}
 
 
 def current_settings(attrs: dict) -> dict[str, str]:
     labels = (attrs.get("Config") or {}).get("Labels") or {}
-    return settings_of(attrs) | {f"label {k}": v for k, v in labels.items() if k.startswith("traefik.")}
+    return settings_of(attrs) | {f"label {k}": redact_value(k, v) for k, v in labels.items() if k.startswith("traefik.")}
 
 
 class Acme(Step):
