@@ -37,6 +37,9 @@ _SYNAPSE_TEMPLATE_KEYS = frozenset({"oidc_providers", "oidc_config", "saml2_conf
 _TOP_KEY = re.compile(r"""^("[^"]*"|'[^']*'|[^\s#'"\-?:|>!&*%@`{\[][^:#]*?)[ \t]*:(?:[ \t]|$)""")
 _QUOTED_TEMPLATE = re.compile(r"""^\s*(?:-\s+)?[\w.-]+:\s*(["']).*\1\s*(?:#.*)?$""")
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
+# Values the file may hold with every alias expanded: a real homeserver.yaml has a few thousand,
+# nested anchors (an alias bomb) billions, which would hang a cron ``hardstep check``.
+MAX_VALUES = 100_000
 
 
 def _yaml():
@@ -79,12 +82,41 @@ def parse(text: str, path: str = "the file"):
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise YamlEditError(f"{path} is not valid YAML{_where(exc, text)}: {problem}; fix it by hand. "
                             "Nothing was written.") from None
+    except RecursionError:
+        raise YamlEditError(f"{path} nests its values too deeply to read; flatten it by hand. "
+                            "Nothing was written.") from None
     if document is None:
         return CommentedMap()
     if not isinstance(document, CommentedMap):
         raise YamlEditError(f"{path} is not a YAML mapping of settings (it holds a "
                             f"{type(document).__name__}); nothing was written.")
+    _bound_aliases(document, path)
     return document
+
+
+def _bound_aliases(document, path: str) -> None:
+    """Refuse a file whose aliases (``*name``) expand past MAX_VALUES values or into themselves.
+    Counted without expanding anything: each shared node is sized once (depth first, no recursion)."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()  # the ancestors of the node being looked at
+    stack: list[tuple[Any, bool]] = [(document, False)]
+    while stack:
+        node, finished = stack.pop()
+        children = [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
+        if finished:
+            entered.discard(id(node))
+            sizes[id(node)] = len(node) + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > MAX_VALUES:
+                raise YamlEditError(f"{path} expands to more than {MAX_VALUES:,} values through its aliases "
+                                    "(*name; nested anchors: an alias bomb?); hardstep refuses to read it. Write "
+                                    "those values out, or remove the anchors (&name), by hand. Nothing was written.")
+        elif id(node) in entered:
+            raise YamlEditError(f"{path} holds a value that contains itself through an alias (*name); hardstep "
+                                "refuses to read it. Remove that alias by hand. Nothing was written.")
+        elif id(node) not in sizes:
+            entered.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
 
 
 def _where(exc: Exception, text: str) -> str:
@@ -151,6 +183,12 @@ def set_keys(text: str, values: dict[str, Any], path: str = "the file") -> str:
     Keys that already hold the value are left alone, so applying twice equals applying once.
     """
     document = parse(text, path)
+    if document.merge:
+        at = next((n for n, line in enumerate(text.split("\n"), 1) if re.match(r"<<[ \t]*:", line)), "?")
+        raise YamlEditError(f"{path} takes settings from elsewhere in the file with a YAML merge key (<<: at line "
+                            f"{at}); hardstep edits each setting at its own line and cannot edit merged ones: "
+                            "write the merged settings out under their own keys by hand, then plan again. "
+                            "Nothing was written.")
     todo = {k: v for k, v in values.items() if k not in document or plain(document[k]) != v}
     if not todo:
         return text
