@@ -124,7 +124,19 @@ def test_an_alias_bomb_in_homeserver_yaml_does_not_hang_a_check(tmp_path):
     assert "expands to more than 100,000 values through its aliases" in done.stdout
     assert "Traceback" not in done.stderr
     done = hardstep(tmp_path, "plan", "synapse", timeout=30)
-    assert_one_line_error(done, "an alias bomb?", "Write those values out, or remove the anchors (&name), by hand")
+    assert_one_line_error(done, "an alias bomb?", "Write those values out, or remove the anchors (&name) and aliases (*name), by hand")
+
+
+@pytest.mark.parametrize("text,words", [
+    ("&root\nserver_name: matrix.example.com\nme: *root\n", "holds a value that contains itself through an alias"),
+    ("listeners: &l\n  <<: *l\n  port: 8008\n", "an alias or merge key that refers to its own value?"),
+])
+def test_a_homeserver_yaml_that_refers_to_itself_is_refused(tmp_path, text, words):
+    host_with(tmp_path, HOMESERVER, text)
+    before = tree(tmp_path)
+    done = hardstep(tmp_path, "plan", "synapse", timeout=30)
+    assert_one_line_error(done, words, "by hand. Nothing was written.")
+    assert tree(tmp_path) == before
 
 
 # --- audit.jsonl ----------------------------------------------------------------------------------

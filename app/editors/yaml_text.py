@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any
 
+from app.editors.yaml_aliases import alias_problem
 from app.editors.yaml_scan import comment_start, commented_spot, is_content, key_end, value_span
 from app.errors import HardstepError
 
@@ -37,9 +38,6 @@ _SYNAPSE_TEMPLATE_KEYS = frozenset({"oidc_providers", "oidc_config", "saml2_conf
 _TOP_KEY = re.compile(r"""^("[^"]*"|'[^']*'|[^\s#'"\-?:|>!&*%@`{\[][^:#]*?)[ \t]*:(?:[ \t]|$)""")
 _QUOTED_TEMPLATE = re.compile(r"""^\s*(?:-\s+)?[\w.-]+:\s*(["']).*\1\s*(?:#.*)?$""")
 _ODD_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
-# Values the file may hold with every alias expanded: a real homeserver.yaml has a few thousand,
-# nested anchors (an alias bomb) billions, which would hang a cron ``hardstep check``.
-MAX_VALUES = 100_000
 
 
 def _yaml():
@@ -85,38 +83,19 @@ def parse(text: str, path: str = "the file"):
     except RecursionError:
         raise YamlEditError(f"{path} nests its values too deeply to read; flatten it by hand. "
                             "Nothing was written.") from None
+    except (AttributeError, KeyError, TypeError):  # the parser's own failure, e.g. on a merge of itself
+        raise YamlEditError(f"{path} could not be read as YAML (an alias or merge key that refers to its own "
+                            "value?); fix it by hand. Nothing was written.") from None
     if document is None:
         return CommentedMap()
     if not isinstance(document, CommentedMap):
         raise YamlEditError(f"{path} is not a YAML mapping of settings (it holds a "
                             f"{type(document).__name__}); nothing was written.")
-    _bound_aliases(document, path)
+    problem = alias_problem(document)
+    if problem:
+        raise YamlEditError(f"{path} {problem}; hardstep refuses to read it. Write those values out, or remove "
+                            "the anchors (&name) and aliases (*name), by hand. Nothing was written.")
     return document
-
-
-def _bound_aliases(document, path: str) -> None:
-    """Refuse a file whose aliases (``*name``) expand past MAX_VALUES values or into themselves.
-    Counted without expanding anything: each shared node is sized once (depth first, no recursion)."""
-    sizes: dict[int, int] = {}
-    entered: set[int] = set()  # the ancestors of the node being looked at
-    stack: list[tuple[Any, bool]] = [(document, False)]
-    while stack:
-        node, finished = stack.pop()
-        children = [v for v in (node.values() if isinstance(node, dict) else node) if isinstance(v, (dict, list))]
-        if finished:
-            entered.discard(id(node))
-            sizes[id(node)] = len(node) + sum(sizes[id(c)] for c in children)
-            if sizes[id(node)] > MAX_VALUES:
-                raise YamlEditError(f"{path} expands to more than {MAX_VALUES:,} values through its aliases "
-                                    "(*name; nested anchors: an alias bomb?); hardstep refuses to read it. Write "
-                                    "those values out, or remove the anchors (&name), by hand. Nothing was written.")
-        elif id(node) in entered:
-            raise YamlEditError(f"{path} holds a value that contains itself through an alias (*name); hardstep "
-                                "refuses to read it. Remove that alias by hand. Nothing was written.")
-        elif id(node) not in sizes:
-            entered.add(id(node))
-            stack.append((node, True))
-            stack.extend((child, False) for child in children)
 
 
 def _where(exc: Exception, text: str) -> str:
