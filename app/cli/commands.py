@@ -98,7 +98,7 @@ def cmd_check(engine: "Engine", args: argparse.Namespace) -> int:
         engine.step(step_id)  # unknown ids fail before any check runs
     needs_docker(engine, ids)
     if not note_running(engine):
-        recheck_interrupted(engine, ids)  # never a run in flight: it is not interrupted
+        recheck_interrupted(engine, ids)  # a run in progress is not interrupted: nothing to settle
     results = engine.check_many(ids)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
