@@ -101,7 +101,10 @@ def make_plan(engine: "Engine", step_id: str) -> PlanResult:
 
 
 def apply_step(engine: "Engine", step_id: str, plan: "Plan", report: Reporter) -> Finished:
-    outcome = engine.apply(step_id, plan, report=report)
+    # The run lock is held only while the wizard changes the host: another hardstep is refused
+    # meanwhile, and this one is refused (a worker error message) while another runs.
+    with engine.exclusive(f"hardstep wizard: apply {step_id}", report, step_id):
+        outcome = engine.apply(step_id, plan, report=report)
     return Finished(step_id, "apply", read_state(engine, step_id), outcome)
 
 
@@ -115,7 +118,8 @@ def rollback_plan(engine: "Engine", step_id: str) -> tuple[str, list["Action"]]:
 
 
 def rollback_step(engine: "Engine", step_id: str, actions: list["Action"], report: Reporter) -> Finished:
-    outcome = engine.rollback(step_id, actions, report=report)
+    with engine.exclusive(f"hardstep wizard: rollback {step_id}", report, step_id):
+        outcome = engine.rollback(step_id, actions, report=report)
     return Finished(step_id, "rollback", read_state(engine, step_id), outcome)
 
 
@@ -156,15 +160,16 @@ def recheck_interrupted(engine: "Engine", items: list["Interrupted"]) -> list[tu
 def resume_steps(engine: "Engine", step_ids: list[str], how: str, report: Reporter) -> list[tuple[str, str]]:
     """Continue or roll back each step; one (message, severity) per step."""
     messages = []
-    for step_id in step_ids:
-        title = engine.step(step_id).title
-        if how == "continue":
-            outcome = engine.apply(step_id, report=report)
-            result = Finished(step_id, "apply", read_state(engine, step_id), outcome)
-        else:
-            outcome = engine.rollback(step_id, report=report)
-            result = Finished(step_id, "rollback", read_state(engine, step_id), outcome)
-        messages.append(outcome_message(title, result))
+    with engine.exclusive(f"hardstep wizard: resume --{how}", report):
+        for step_id in step_ids:
+            title = engine.step(step_id).title
+            if how == "continue":
+                outcome = engine.apply(step_id, report=report)
+                result = Finished(step_id, "apply", read_state(engine, step_id), outcome)
+            else:
+                outcome = engine.rollback(step_id, report=report)
+                result = Finished(step_id, "rollback", read_state(engine, step_id), outcome)
+            messages.append(outcome_message(title, result))
     return messages
 
 

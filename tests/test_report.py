@@ -59,7 +59,9 @@ def test_json_has_every_step_its_checks_and_the_changes(seeded):
     done = hardstep(seeded, "report", "--format", "json")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert sorted(data) == ["changes", "generated", "host", "report_version", "steps"]
+    assert sorted(data) == ["audit_skipped", "changes", "generated", "host", "report_version",
+                            "run_in_progress", "steps"]
+    assert data["run_in_progress"] is None and data["audit_skipped"] == ["line 3: not JSON (cut short?)"]
     ids = [s["step"] for s in data["steps"]]  # every registered step, in wizard order
     present = ["private-network", "socket-proxy", "traefik", "synapse", "sandbox", "daemon", "cis"]
     assert [i for i in ids if i in present] == present

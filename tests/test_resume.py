@@ -15,7 +15,9 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -123,9 +125,12 @@ def command(base: Path, *args: str) -> list[str]:
             "--config", str(base / "none.toml"), *args]
 
 
-def killed_apply(base: Path, hold_at: str) -> None:
-    """Start ``hardstep apply three-files --yes``, wait until it is held at ``hold_at``, SIGKILL it."""
+@contextmanager
+def held_apply(base: Path, hold_at: str) -> Iterator[subprocess.Popen]:
+    """Start ``hardstep apply three-files --yes`` and yield it once it is held at ``hold_at``
+    (it waits there); it is killed when the block ends, if the block did not end it."""
     marker = base / "held"
+    marker.unlink(missing_ok=True)
     proc = subprocess.Popen(command(base, "apply", STEP, "--yes"), cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             env={**os.environ, HOLD: hold_at, MARKER: str(marker)})
@@ -136,12 +141,19 @@ def killed_apply(base: Path, hold_at: str) -> None:
                 raise AssertionError(f"the apply ended before the hold: {proc.stderr.read()}")
             assert time.monotonic() < deadline, "the apply never reached the hold"
             time.sleep(0.02)
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=10) == -signal.SIGKILL
+        yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(timeout=10)
         proc.stderr.close()
+
+
+def killed_apply(base: Path, hold_at: str) -> None:
+    """Start ``hardstep apply three-files --yes``, wait until it is held at ``hold_at``, SIGKILL it."""
+    with held_apply(base, hold_at) as proc:
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=10) == -signal.SIGKILL
 
 
 def text(base: Path, name: str) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from app.cli import commands
 from app.cli.commands import EXIT_ERROR, EXIT_FAILED, EXIT_OK, make_engine
-from app.cli.output import redacted_output
+from app.cli.output import note_event, redacted_output
 from app.cli.parser import build_parser
 from app.errors import HardstepError, describe_error
 
@@ -28,7 +29,9 @@ __all__ = ["EXIT_ERROR", "EXIT_FAILED", "EXIT_OK", "build_parser", "main", "make
 def main(argv: Sequence[str] | None = None, wizard: Wizard | None = None) -> int:
     """Run one command; ``wizard`` opens the wizard on an engine (None: the core alone, as
     ``python -m app`` runs it, where only the commands that need no wizard work)."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(words)
+    args.command_line = shlex.join(["hardstep", *words])  # who holds the run lock, for a second hardstep
     if (args.command or "wizard") in ("wizard", "lab"):
         return guarded(args, wizard)  # Textual owns the terminal; its screens show redacted data
     with redacted_output():
@@ -62,11 +65,17 @@ def run(args: argparse.Namespace, wizard: Wizard | None = None) -> int:
     engine = make_engine(getattr(args, "root", None), getattr(args, "config", None),
                          getattr(args, "state_dir", None))
     try:
+        if command in CHANGING:  # the whole command, from its first look at the host to its last change
+            with engine.exclusive(getattr(args, "command_line", f"hardstep {command}"), note_event):
+                return COMMANDS[command](engine, args)
         if command in ("list", "plan"):
             commands.note_interrupted(engine)
         return COMMANDS[command](engine, args)
     finally:
         engine.host.close()
+
+
+CHANGING = ("apply", "rollback", "resume")  # they hold the run lock: one hardstep at a time
 
 
 COMMANDS = {"list": commands.cmd_list, "plan": commands.cmd_plan, "apply": commands.cmd_apply,

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.cli.output import confirm, note, print_checks, print_event, print_plan, write_verbatim
+from app.cli.output import confirm, note, note_event, print_checks, print_event, print_plan, write_verbatim
 from app.errors import HardstepError
 
 if TYPE_CHECKING:
@@ -36,9 +36,20 @@ def needs_docker(engine: "Engine", ids: list[str]) -> None:
         engine.host.docker  # raises DockerUnavailable with what to do
 
 
+def note_running(engine: "Engine") -> bool:
+    """Say so when another hardstep is changing the host; returns whether one is."""
+    holder = engine.running_elsewhere()
+    if holder:
+        note(f"a run is in progress: {holder}; until it ends, what it changes may still change "
+             "and checks are not recorded")
+    return holder is not None
+
+
 def note_interrupted(engine: "Engine", ids: list[str] | None = None) -> None:
     from app.engine.resume import interrupted
 
+    if note_running(engine):
+        return  # its actions in flight are running, not interrupted
     for item in interrupted(engine, ids):
         note(f"{item.step}: action '{item.summary}' was in flight (started {item.started}) when hardstep "
              "stopped; 'hardstep resume' re-checks it, then continue or roll back.")
@@ -87,7 +98,8 @@ def cmd_check(engine: "Engine", args: argparse.Namespace) -> int:
     for step_id in ids:
         engine.step(step_id)  # unknown ids fail before any check runs
     needs_docker(engine, ids)
-    recheck_interrupted(engine, ids)
+    if not note_running(engine):
+        recheck_interrupted(engine, ids)  # a run in progress is not interrupted: nothing to settle
     results = engine.check_many(ids)
     if args.json:
         print(json.dumps([r.to_json() for r in results], indent=2))
@@ -104,7 +116,7 @@ def recheck_interrupted(engine: "Engine", ids: list[str]) -> None:
     for item in interrupted(engine, ids):
         note(item.notice)
         recheck(engine, item)
-        if settle(engine, item):
+        if settle(engine, item, note_event):
             note(f"{item.step}: {item.detail}; running its checks.")
         else:
             note(f"{item.step}: {item.detail}. 'hardstep resume --continue' applies what is left, "
@@ -175,6 +187,7 @@ def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
 def cmd_report(engine: "Engine", args: argparse.Namespace) -> int:
     from app.engine.report import build_report, render, write_report
 
+    note_running(engine)
     text = render(build_report(engine), args.format)  # built from redacted data, then escaped
     if args.output in ("-", ""):
         write_verbatim(text)

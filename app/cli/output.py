@@ -73,6 +73,11 @@ def note(message: str) -> None:
     print(f"hardstep: {message}", file=sys.stderr, flush=True)
 
 
+def note_event(event: "Event") -> None:
+    """A reporter for what the engine says outside a step's progress (a stale lock taken over)."""
+    note(event.message)
+
+
 def print_plan(plan: "Plan", title: str) -> None:
     if not plan.applicable.ok:
         print(f"{plan.step}: not applicable: {plan.applicable.reason}")

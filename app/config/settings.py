@@ -193,12 +193,15 @@ def parse_toml(text: str, path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError:
         pass
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import TOMLKitError
+
+    from app.editors.toml_text import problem
 
     try:
         return tomlkit.parse(text).unwrap()
-    except ParseError as exc:
-        raise ConfigError(f"config: {path} is not valid TOML: {exc}") from None
+    except TOMLKitError as exc:  # a repeated key too: tomlkit raises KeyAlreadyPresent, no ParseError
+        raise ConfigError(f"config: {path} is not valid TOML ({problem(text, exc)}); fix that line "
+                          "and run hardstep again") from None
 
 
 def render_config(config: Config, original: str | None = None) -> str:

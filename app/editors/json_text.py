@@ -37,8 +37,14 @@ def parse(text: str, path: str = "the file") -> dict[str, Any]:
             raise JsonEditError(f"{path} sets {', '.join(repeated)} twice; fix it by hand, nothing was written")
         return dict(pairs)
 
+    def no_constants(name: str) -> Any:
+        # Python's json reads NaN and Infinity; JSON (and dockerd) does not.
+        line = next((n for n, l in enumerate(text.splitlines(), 1) if name in l), "?")
+        raise JsonEditError(f"{path} holds {name} at line {line}, which is not JSON (dockerd refuses it too); "
+                            "write a number there or remove the key, then plan again. Nothing was written")
+
     try:
-        data = json.loads(text, object_pairs_hook=no_repeats)
+        data = json.loads(text, object_pairs_hook=no_repeats, parse_constant=no_constants)
     except json.JSONDecodeError as exc:
         raise JsonEditError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
                             "fix it by hand, nothing was written") from None

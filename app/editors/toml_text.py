@@ -25,15 +25,31 @@ class TomlEditError(HardstepError):
 
 def parse(text: str, path: str = "the file"):
     import tomlkit
-    from tomlkit.exceptions import ParseError
+    from tomlkit.exceptions import TOMLKitError
 
     try:
         document = tomlkit.parse(text)
-    except ParseError as exc:
-        raise TomlEditError(f"{path} is not valid TOML (line {exc.line}, column {exc.col}): "
-                            f"{str(exc).split(' at line')[0]}; fix it by hand, nothing was written") from None
+    except TOMLKitError as exc:
+        raise TomlEditError(f"{path} is not valid TOML ({problem(text, exc)}); fix it by hand, "
+                            "nothing was written") from None
     remember_secrets(document)  # so no text hardstep shows later can quote one of them
     return document
+
+
+def problem(text: str, exc: Exception) -> str:
+    """tomlkit's complaint with its place, ``line 3, column 6: Key "a" already exists``. A
+    repeated key (KeyAlreadyPresent) comes without one: the standard library's parser says where."""
+    line, column = getattr(exc, "line", None), getattr(exc, "col", None)
+    if line is None:
+        import tomllib
+
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as std:
+            place = re.search(r"at line (\d+), column (\d+)", str(std))
+            line, column = place.groups() if place else (None, None)
+    what = str(exc).split(" at line")[0].rstrip(".")
+    return f"line {line}, column {column}: {what}" if line is not None else what
 
 
 def render(value: Any) -> str:

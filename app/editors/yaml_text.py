@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any
 
+from app.editors.yaml_aliases import alias_problem
 from app.editors.yaml_scan import comment_start, commented_spot, is_content, key_end, value_span
 from app.errors import HardstepError
 from app.redact import remember_secrets
@@ -82,12 +83,22 @@ def parse(text: str, path: str = "the file"):
         problem = re.sub(r"(duplicate key .*?) with value .*", r"\1", problem, flags=re.S)
         raise YamlEditError(f"{path} is not valid YAML{_where(exc, text)}: {problem}; fix it by hand. "
                             "Nothing was written.") from None
-    remember_secrets(document)  # so no text hardstep shows later can quote one of them
+    except RecursionError:
+        raise YamlEditError(f"{path} nests its values too deeply to read; flatten it by hand. "
+                            "Nothing was written.") from None
+    except (AttributeError, KeyError, TypeError):  # the parser's own failure, e.g. on a merge of itself
+        raise YamlEditError(f"{path} could not be read as YAML (an alias or merge key that refers to its own "
+                            "value?); fix it by hand. Nothing was written.") from None
     if document is None:
         return CommentedMap()
     if not isinstance(document, CommentedMap):
         raise YamlEditError(f"{path} is not a YAML mapping of settings (it holds a "
                             f"{type(document).__name__}); nothing was written.")
+    problem = alias_problem(document)
+    if problem:
+        raise YamlEditError(f"{path} {problem}; hardstep refuses to read it. Write those values out, or remove "
+                            "the anchors (&name) and aliases (*name), by hand. Nothing was written.")
+    remember_secrets(document)  # so no text hardstep shows later can quote one of them
     return document
 
 
@@ -155,6 +166,12 @@ def set_keys(text: str, values: dict[str, Any], path: str = "the file") -> str:
     Keys that already hold the value are left alone, so applying twice equals applying once.
     """
     document = parse(text, path)
+    if document.merge:
+        at = next((n for n, line in enumerate(text.split("\n"), 1) if re.match(r"<<[ \t]*:", line)), "?")
+        raise YamlEditError(f"{path} takes settings from elsewhere in the file with a YAML merge key (<<: at line "
+                            f"{at}); hardstep edits each setting at its own line and cannot edit merged ones: "
+                            "write the merged settings out under their own keys by hand, then plan again. "
+                            "Nothing was written.")
     todo = {k: v for k, v in values.items() if k not in document or plain(document[k]) != v}
     if not todo:
         return text

@@ -40,13 +40,19 @@ def build_report(engine: "Engine") -> dict[str, Any]:
                         "detail": c.get("detail", ""), "evidence": c.get("evidence") or {}, "at": c.get("at", "")}
                        for c in entry.get("checks", [])],
         })
-    changes = [{k: entry.get(k) for k in AUDIT_FIELDS} for entry in folded(engine.state.audit_entries())]
+    entries, skipped = engine.state.audit_log()
+    changes = [{k: entry.get(k) for k in AUDIT_FIELDS} for entry in folded(entries)]
     os_release = engine.host.os_release()
+    running = engine.running_elsewhere()
     data = {
         "report_version": REPORT_VERSION, "generated": now_iso(),
         "host": {"os": os_release.get("PRETTY_NAME") or os_release.get("NAME") or "unknown",
                  "root": str(engine.host.root), "state_dir": str(engine.state.dir)},
+        # Another hardstep changing the host as this was read: its actions in flight are running.
+        "run_in_progress": {"pid": running.pid, "command": running.command, "since": running.since}
+        if running else None,
         "steps": steps, "changes": changes,
+        "audit_skipped": skipped,  # lines of audit.jsonl that could not be read, and why
     }
     return redact_tree(data)  # every string at any depth; whatever sits under a secret key goes
 
@@ -114,10 +120,12 @@ def markdown(data: dict[str, Any]) -> str:
     host = data["host"]
     out = ["# hardstep report", "",
            f"Generated {_cell(data['generated'])} on {_cell(host['os'])} "
-           f"(root {_cell(host['root'])}, state {_cell(host['state_dir'])}). Secrets are redacted.", "",
-           "## Steps", ""]
+           f"(root {_cell(host['root'])}, state {_cell(host['state_dir'])}). Secrets are redacted.", ""]
+    out += [f"**{_cell(notice)}**\n" for notice in _notices(data)]
+    out += ["## Steps", ""]
+    running = bool(data["run_in_progress"])
     out += _table(["step", "status", "last checked", "checks", "note"],
-                  [[s["step"], s["status"], s["checked"] or "never", _tally(s["checks"]), _note(s)]
+                  [[s["step"], s["status"], s["checked"] or "never", _tally(s["checks"]), _note(s, running)]
                    for s in data["steps"]])
     for step in data["steps"]:
         if not step["checks"]:
@@ -143,10 +151,24 @@ def _tally(checks: list[dict[str, Any]]) -> str:
     return ", ".join(f"{n} {s}" for s, n in counts.items() if n)
 
 
-def _note(step: dict[str, Any]) -> str:
+def _note(step: dict[str, Any], running: bool) -> str:
     if step["in_flight"]:
-        return f"interrupted during: {step['in_flight']['summary']} (started {step['in_flight']['started']})"
+        how = "in progress" if running else "interrupted during"
+        return f"{how}: {step['in_flight']['summary']} (started {step['in_flight']['started']})"
     return step["error"] or ""
+
+
+def _notices(data: dict[str, Any]) -> list[str]:
+    """What the reader must know before trusting the tables: a run in flight, unread audit lines."""
+    out = []
+    run = data["run_in_progress"]
+    if run:
+        out.append(f"A run is in progress: pid {run['pid']} ({run['command']}) since {run['since']}; "
+                   "what it changes may still change.")
+    if data["audit_skipped"]:
+        out.append(f"{len(data['audit_skipped'])} line(s) of audit.jsonl could not be read and are left out: "
+                   + "; ".join(data["audit_skipped"]) + ".")
+    return out
 
 
 # --- HTML -------------------------------------------------------------------------------------
@@ -165,13 +187,15 @@ def _html_table(head: list[str], rows: list[list[tuple[str, str]]]) -> str:
 
 
 def html_page(data: dict[str, Any]) -> str:
-    host, e = data["host"], html.escape
+    host, e, running = data["host"], html.escape, bool(data["run_in_progress"])
     parts = [f"<p>Generated {e(data['generated'])} on {e(host['os'])} (root <code>{e(host['root'])}</code>, "
-             f"state <code>{e(host['state_dir'])}</code>). Secrets are redacted.</p>", "<h2>Steps</h2>",
-             _html_table(["step", "status", "last checked", "checks", "note"],
-                         [[(s["step"], ""), (s["status"], s["status"].replace(" ", "-")),
-                           (s["checked"] or "never", ""), (_tally(s["checks"]), ""), (_note(s), "")]
-                          for s in data["steps"]])]
+             f"state <code>{e(host['state_dir'])}</code>). Secrets are redacted.</p>"]
+    parts += [f'<p class="fail"><strong>{e(notice)}</strong></p>' for notice in _notices(data)]
+    parts += ["<h2>Steps</h2>",
+              _html_table(["step", "status", "last checked", "checks", "note"],
+                          [[(s["step"], ""), (s["status"], s["status"].replace(" ", "-")),
+                            (s["checked"] or "never", ""), (_tally(s["checks"]), ""), (_note(s, running), "")]
+                           for s in data["steps"]])]
     for step in data["steps"]:
         if step["checks"]:
             parts.append(f"<h3>{e(step['title'])} ({e(step['step'])}): {e(step['status'])}</h3>")

@@ -19,9 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.engine.model import ignore
 from app.errors import DockerUnavailable, describe_error
 
 if TYPE_CHECKING:
+    from app.engine.model import Reporter
     from app.engine.runner import Engine, Plan
 
 
@@ -45,9 +47,12 @@ class Interrupted:
 
 
 def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrupted]:
-    """The steps a killed process left with an action in flight, in wizard order (state only)."""
+    """The steps a killed process left with an action in flight, in wizard order (state only).
+    None while another hardstep is changing the host: its actions in flight are running."""
     from app.steps import step_ids
 
+    if engine.running_elsewhere():
+        return []
     flights = engine.state.in_flight()
     order = step_ids()  # the registry's order and titles: no step module is imported
     found = []
@@ -87,15 +92,16 @@ def recheck(engine: "Engine", item: Interrupted) -> Interrupted:
     return item
 
 
-def settle(engine: "Engine", item: Interrupted) -> bool:
+def settle(engine: "Engine", item: Interrupted, report: "Reporter" = ignore) -> bool:
     """When the re-check finds nothing left, the run did finish (a reboot ended it after the last
     change): keep its undo records, call the step applied, and let the checks that follow decide
-    verified or failed. Returns whether it settled."""
+    verified or failed. Returns whether it settled. Settling writes: it holds the run lock."""
     from app.engine.model import Status
 
     if item.completed is not True or item.remaining:
         return False
-    engine.adopt_in_flight(item.step)
-    engine.state.update_step(item.step, status=Status.APPLIED.value, error=None)
-    engine.state.audit(item.step, f"resume: {item.summary}", "completed", detail="found complete on re-check")
+    with engine.exclusive(f"hardstep check {item.step} (settling an interrupted apply)", report, item.step):
+        engine.adopt_in_flight(item.step)
+        engine.state.update_step(item.step, status=Status.APPLIED.value, error=None)
+        engine.state.audit(item.step, f"resume: {item.summary}", "completed", detail="found complete on re-check")
     return True

@@ -5,10 +5,11 @@ The command line and the wizard both drive hardstep through this class, so they 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
-from app.engine.model import Applicability, CheckResult, Reporter, Status, ignore, now_iso
+from app.engine.model import Applicability, CheckResult, Event, Reporter, Status, ignore, now_iso
 from app.engine.undo import UndoRecord, dump_records, load_records
 from app.errors import DockerUnavailable, HardstepError, describe_error
 from app.net import pins
@@ -17,6 +18,7 @@ from app.steps import StepInfo, get_step, step_ids, step_info
 if TYPE_CHECKING:
     from app.config.settings import Config
     from app.engine.actions import Action, ApplyContext
+    from app.engine.lock import Holder
     from app.host.base import Host
     from app.engine.state import StateStore
     from app.steps.base import Step
@@ -86,6 +88,20 @@ class Engine:
     def applicability(self, step_id: str) -> Applicability:
         return self.step(step_id).applicable(self.host)
 
+    # --- one hardstep at a time -------------------------------------------------------------
+    @contextmanager
+    def exclusive(self, command: str, report: Reporter = ignore, step_id: str = "") -> Iterator[None]:
+        """Hold the state folder's run lock (app/engine/lock.py) for ``command``: raises LockHeld
+        at once when another hardstep holds it; says so when it takes over a stale one."""
+        with self.state.lock.hold(command) as stale:
+            if stale:
+                report(Event(step_id, stale.taken_over, level="warning"))
+            yield
+
+    def running_elsewhere(self) -> "Holder | None":
+        """The other hardstep changing this host right now, if any (never waits)."""
+        return self.state.lock.holder()
+
     # --- plan and apply --------------------------------------------------------------------
     def plan(self, step_id: str) -> Plan:
         step = self.step(step_id)
@@ -95,6 +111,10 @@ class Engine:
         return Plan(step_id, applicable, step.plan(self.host, self.config), step.notes(self.host, self.config))
 
     def apply(self, step_id: str, plan: Plan | None = None, report: Reporter = ignore) -> Outcome:
+        with self.exclusive(f"hardstep apply {step_id}", report, step_id):
+            return self._apply(step_id, plan, report)
+
+    def _apply(self, step_id: str, plan: Plan | None, report: Reporter) -> Outcome:
         step = self.step(step_id)
         plan = plan or self.plan(step_id)
         if not plan.applicable.ok:
@@ -196,19 +216,23 @@ class Engine:
         return f"; {what} {'were' if earlier else 'was'} undone"
 
     def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
+        """Run the step's live checks and record them, unless another hardstep is changing the
+        host: its half-done state is no verdict, so the results are only returned then."""
         step = self.step(step_id)
         applicable = step.applicable(self.host)
         if not applicable.ok:
             results = [step.check("applicable", None, f"not applicable: {applicable.reason}")]
-            self.state.record_checks(step_id, results, Status.NOT_APPLICABLE)
-            return results
-        try:
-            results = step.validate(self.host, self.config)
-        except DockerUnavailable:
-            raise
-        except Exception as exc:
-            results = [step.check("checks ran", False, f"the checks could not run: {describe_error(exc)}")]
-        self.state.record_checks(step_id, results, self._status_after(step_id, results, after_apply))
+            status = Status.NOT_APPLICABLE
+        else:
+            try:
+                results = step.validate(self.host, self.config)
+            except DockerUnavailable:
+                raise
+            except Exception as exc:
+                results = [step.check("checks ran", False, f"the checks could not run: {describe_error(exc)}")]
+            status = self._status_after(step_id, results, after_apply)
+        if not self.running_elsewhere():
+            self.state.record_checks(step_id, results, status)
         return results
 
     def check_many(self, ids: list[str] | None = None) -> list[CheckResult]:
@@ -243,6 +267,10 @@ class Engine:
         return load_records(entries)
 
     def rollback(self, step_id: str, actions: list[Action] | None = None, report: Reporter = ignore) -> Outcome:
+        with self.exclusive(f"hardstep rollback {step_id}", report, step_id):
+            return self._rollback(step_id, actions, report)
+
+    def _rollback(self, step_id: str, actions: list[Action] | None, report: Reporter) -> Outcome:
         actions = self.rollback_plan(step_id) if actions is None else actions
         ctx = self._context(step_id, report)
         outcome = Outcome(step_id, ok=True)

@@ -5,6 +5,9 @@ Layout of the state directory::
     state.json        per step: status, last checks, undo records, the action in flight
     audit.jsonl       one JSON line per action applied or rolled back, with its outcome
     backups/<step>/   file backups taken before every edit
+    run.lock          held (flock) by the one hardstep changing this host (app/engine/lock.py)
+    run.json          who holds it: pid, command line, since when
+    .lock             held for the moment of each read-modify-write of state.json
 """
 
 from __future__ import annotations
@@ -17,9 +20,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from app.errors import HardstepError
-from app.fileops import atomic_write
+from app.fileops import atomic_write, fsync_dir
+from app.engine.lock import RunLock
 from app.engine.model import CheckResult, Status, now_iso
+from app.engine.state_shape import shape_problem
 from app.redact import redact_tree
+
+
+AUDIT_TEXT = ("time", "step", "action", "outcome", "command", "error")  # text, null or absent in every entry
 
 
 def default_state_dir() -> Path:
@@ -31,7 +39,10 @@ def default_state_dir() -> Path:
 
 class StateStore:
     def __init__(self, directory: Path | None = None):
-        self.dir = Path(directory) if directory else default_state_dir()
+        # Absolute before anything is recorded: backups are named by path in state.json, and a
+        # rollback may run from another folder.
+        self.dir = Path(directory).absolute() if directory else default_state_dir()
+        self.lock = RunLock(self.dir)
 
     # --- paths -----------------------------------------------------------------------------
     @property
@@ -54,9 +65,16 @@ class StateStore:
         except PermissionError:
             raise HardstepError(f"permission denied reading {self.state_file}; run as root or pass --state-dir") from None
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise HardstepError(f"{self.state_file} is damaged; move it aside to start fresh") from None
+            raise self._damaged("not JSON") from None
+        problem = shape_problem(data)
+        if problem:
+            raise self._damaged(problem)
         data.setdefault("steps", {})
         return data
+
+    def _damaged(self, problem: str) -> HardstepError:
+        return HardstepError(f"{self.state_file} is damaged ({problem}); repair it by hand, or move it aside to "
+                             f"start fresh (hardstep then forgets its changes; their backups stay in {self.dir}/backups)")
 
     def step(self, step: str) -> dict[str, Any]:
         return self.load()["steps"].get(step, {})
@@ -127,28 +145,57 @@ class StateStore:
                          checked=now_iso())
 
     def audit(self, step: str, action: str, outcome: str, **extra: Any) -> None:
+        """Append one entry, on disk before this returns (BurmillaOS reboots in the middle of an
+        apply), on a line of its own even when the last one was cut short by a power loss."""
         entry = redact_tree({**extra, "time": now_iso(), "step": step, "action": action, "outcome": outcome})
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
         try:
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.audit_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.audit_file, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except PermissionError:
             raise HardstepError(f"permission denied writing {self.audit_file}; run as root or pass --state-dir") from None
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, sort_keys=True) + "\n")
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # the torn line stays alone, and is skipped when read
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not size:
+            fsync_dir(self.dir)  # a new file: its name must survive the reboot too
+
+    def audit_log(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The audit entries, and what was skipped (``"line 7: not JSON (cut short?)"``): a line
+        a killed process or a power loss cut short, or one that is not hardstep's."""
+        try:
+            lines = self.audit_file.read_bytes().split(b"\n")
+        except FileNotFoundError:
+            return [], []
+        except PermissionError:
+            raise HardstepError(f"permission denied reading {self.audit_file}; run as root or pass --state-dir") from None
+        entries, skipped = [], []
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                entry = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                skipped.append(f"line {number}: not UTF-8 text")
+                continue
+            except json.JSONDecodeError:
+                skipped.append(f"line {number}: not JSON (cut short?)")
+                continue
+            if not isinstance(entry, dict):
+                skipped.append(f"line {number}: not a JSON object")
+            elif any(not isinstance(entry.get(k), (str, type(None))) for k in AUDIT_TEXT):
+                skipped.append(f"line {number}: not a hardstep audit entry")
+            else:
+                entries.append(entry)
+        return entries, skipped
 
     def audit_entries(self) -> list[dict[str, Any]]:
-        try:
-            lines = self.audit_file.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        entries = []
-        for line in lines:
-            try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut short by a killed process: the others still count
-        return entries
-
+        return self.audit_log()[0]
 
 def _stored(data: dict[str, Any]) -> dict[str, Any]:
     """What state.json may hold: every text redacted (errors, summaries, check details and
