@@ -76,7 +76,7 @@ test: setup engine images
 	exit $$rc
 
 run: setup engine images
-	$(VENV)/bin/hardstep lab --socket-proxy-image hardstep-test/socket-proxy:1 --probe-image hardstep-test/busybox:1
+	$(VENV)/bin/hardstep lab --socket-proxy-image hardstep-test/socket-proxy:2 --probe-image hardstep-test/busybox:1
 
 bench: setup engine images
 	$(VPY) -m tests.bench
