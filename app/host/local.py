@@ -36,14 +36,14 @@ class LocalHost(Host):
         """Where a host path lives on this machine, symbolic links followed as the host follows
         them (a config linked into a Docker volume is edited where it lives, and the link stays).
         Local only, not part of ``Host``: what holds a local Path cannot work on a remote host."""
-        if not absolute.startswith("/"):
-            raise HardstepError(f"internal: {absolute!r} is not an absolute path")
         return self.root / str(self._resolve(absolute)).lstrip("/")
 
     def _resolve(self, absolute: str) -> PurePosixPath:
         """``absolute`` with every symbolic link in it followed, the way the kernel does in a
         chroot at ``root``: an absolute link target is a host path (under the root prefix), and
         ``..`` stops at the root, so no link leads out of it."""
+        if not absolute.startswith("/"):
+            raise HardstepError(f"internal: {absolute!r} is not an absolute path")
         done, pending, hops = PurePosixPath("/"), list(PurePosixPath(absolute).parts[1:]), 0
         while pending:
             part = pending.pop(0)
@@ -108,8 +108,11 @@ class LocalHost(Host):
         return removed
 
     def machine_path(self, absolute: str) -> str:
-        # The engine and commands run on this machine, so they see the prefixed path.
-        return str(self.path(absolute))
+        # The engine and commands run on this machine, so they see the prefixed path, links
+        # resolved inside the root. Without a prefix the kernel follows links just so, and the
+        # engine records a mount source as given: the path stays as written.
+        local = str(self.path(absolute))
+        return absolute if self.root == Path("/") else local
 
     # --- commands --------------------------------------------------------------------------
     def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:
