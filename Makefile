@@ -23,8 +23,8 @@ PYTEST_ARGS ?=
 # Tests mostly wait on the Docker engine, so a few workers overlap that waiting even on 2 cores.
 TEST_WORKERS ?= 4
 
-# Debian packages the tests and the lab need.
-DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev
+# Debian packages the tests and the lab need (acl and attr: the tests of ACLs kept across an edit).
+DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev acl attr
 
 .PHONY: setup deb-packages engine images test run bench
 

@@ -127,7 +127,7 @@ def test_apply_builds_acme_and_its_narrow_proxy(engine, docker_client):
     assert f"{engine.host.machine_path(config.turn.certs_dir)}:{config.turn.certs_dir}" in acme.attrs["HostConfig"]["Binds"]
 
     proxy = docker_client.containers.get(config.acme.proxy_container)
-    assert {"POST=1", "ALLOW_RESTARTS=1", "CONTAINERS=0"} <= set(proxy.attrs["Config"]["Env"])
+    assert {"POST=1", "ALLOW_RESTARTS=1", "ALLOW_KILL=1", "CONTAINERS=0"} <= set(proxy.attrs["Config"]["Env"])
     assert list(proxy.attrs["NetworkSettings"]["Networks"]) == [config.acme.network]
     assert docker_client.networks.get(config.acme.network).attrs["Internal"] is True
 
@@ -291,18 +291,23 @@ def narrow_proxy(engine, docker_client, images, environment):
                                  volumes=["/var/run/docker.sock:/var/run/docker.sock:ro"])
 
 
+RESTART, KILL = "narrow proxy allows POST /containers/{coturn}/restart", "narrow proxy allows POST /containers/{coturn}/kill"
+
+
 @pytest.mark.parametrize("environment, fails", [
-    (REFERENCE_PROXY, ["narrow proxy refuses POST /containers/create"]),
-    ({"POST": "0", "ALLOW_RESTARTS": "1"}, ["narrow proxy allows POST /containers/{coturn}/restart"]),
-    ({"POST": "1", "ALLOW_RESTART": "1"}, ["narrow proxy allows POST /containers/{coturn}/restart"]),
-    ({"POST": "1", "ALLOW_RESTARTS": "1", "NETWORKS": "1"}, ["narrow proxy refuses GET /networks"]),
-    ({"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}, []),
+    (REFERENCE_PROXY, [KILL, "narrow proxy refuses POST /containers/create"]),
+    ({"POST": "0", "ALLOW_RESTARTS": "1", "ALLOW_KILL": "1"}, [RESTART, KILL]),
+    ({"POST": "1", "ALLOW_RESTART": "1", "ALLOW_KILL": "1"}, [RESTART, KILL]),
+    ({"POST": "1", "ALLOW_RESTARTS": "1", "ALLOW_KILL": "1", "NETWORKS": "1"}, ["narrow proxy refuses GET /networks"]),
+    # The rules from before docker-socket-proxy #182: ALLOW_RESTARTS let kill through; today's deny it.
+    ({"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}, [KILL]),
+    ({"POST": "1", "ALLOW_RESTARTS": "1", "ALLOW_KILL": "1", "CONTAINERS": "0"}, []),
 ])
 def test_narrow_proxy_matrix(engine, docker_client, images, environment, fails):
     narrow_proxy(engine, docker_client, images, environment)
     results = by_name(engine.check("acme"))
     matrix = [name for name in results if name.startswith("narrow proxy ") and name != "narrow proxy settings"]
-    assert len(matrix) == 3
+    assert len(matrix) == 4
     coturn = engine.config.turn.container
     assert [n for n in matrix if results[n].ok is False] == [f.format(coturn=coturn) for f in fails]
     if fails:  # a hand-made proxy is never "as planned"; a wrong switch shows in the detail

@@ -1,11 +1,14 @@
-"""Integration tests of the socket-proxy STAND-IN (hardstep-test/socket-proxy:1) on the real engine.
+"""Integration tests of the socket-proxy STAND-INS (hardstep-test/socket-proxy:2, today's upstream
+rules, and :1, the rules from before upstream issue #182) on the real engine.
 
-The stand-in replaces tecnativa/docker-socket-proxy in tests because no registry is
-reachable; these tests pin that it behaves as Tecnativa documents (FACTS.md "Socket proxy")
+The stand-ins replace tecnativa/docker-socket-proxy in tests because no registry is
+reachable; these tests pin that they behave as Tecnativa documents (FACTS.md "Socket proxy")
 while hardened the way hardstep runs it: cap_drop ALL, no-new-privileges, the socket
-mounted read-only and a tmpfs on /run. Every request comes from a probe container on the
-same user network (tests/infra/probe.py): mostly through one long-lived ``Prober``
-container per test (fast), and once through the one-shot ``http_status`` helper.
+mounted read-only and a tmpfs on /run. What both generations share is tested on both
+(the ``generation`` fixture); where they differ, each is pinned on its own. Every request
+comes from a probe container on the same user network (tests/infra/probe.py): mostly through
+one long-lived ``Prober`` container per test (fast), and once through the one-shot
+``http_status`` helper.
 """
 
 from __future__ import annotations
@@ -29,10 +32,11 @@ def start_proxy(
     network: str,
     env: dict[str, str],
     prober: Prober,
+    generation: str = "socket_proxy",
 ):
     """Run the stand-in hardened as hardstep runs the real proxy; wait until it answers."""
     container = client.containers.run(
-        images["socket_proxy"],
+        images[generation],
         name=name,
         detach=True,
         network=network,
@@ -50,6 +54,12 @@ def start_proxy(
         logs = container.logs().decode(errors="replace")
         pytest.fail(f"proxy never answered (state {container.status}):\n{logs}\n{exc}")
     return container
+
+
+@pytest.fixture(params=["socket_proxy", "socket_proxy_old"], ids=["newer", "older"])
+def generation(request) -> str:
+    """Each generation of upstream's rules, for what both share."""
+    return request.param
 
 
 @pytest.fixture
@@ -70,8 +80,8 @@ def statuses(prober: Prober, base: str, requests):
     return {(m, p): prober.http_status(base + p, method=m) for m, p in requests}
 
 
-def test_image_is_labelled_as_standin_with_tecnativa_defaults(docker_client, images):
-    image = docker_client.images.get(images["socket_proxy"])
+def test_image_is_labelled_as_standin_with_tecnativa_defaults(docker_client, images, generation):
+    image = docker_client.images.get(images[generation])
     assert "stand-in" in image.labels["org.opencontainers.image.title"]
     env = dict(e.split("=", 1) for e in image.attrs["Config"]["Env"])
     assert {k: env[k] for k in ("EVENTS", "PING", "VERSION")} == {"EVENTS": "1", "PING": "1", "VERSION": "1"}
@@ -82,11 +92,14 @@ def test_image_is_labelled_as_standin_with_tecnativa_defaults(docker_client, ima
     ).split()
     assert {k: env.get(k) for k in off} == {k: "0" for k in off}
     assert "ALLOW_RESTART" not in env  # the singular name does not exist upstream
+    newer = ("ALLOW_EXEC ALLOW_KILL ALLOW_ATTACH ALLOW_ARCHIVE ALLOW_EXPORT ALLOW_LOGS ALLOW_PAUSE "
+             "ALLOW_UNPAUSE DELETE PUT PATCH").split()
+    assert {k: env.get(k) for k in newer} == {k: "0" if generation == "socket_proxy" else None for k in newer}
 
 
-def test_defaults_allow_only_ping_version_events(docker_client, images, unique, net, prober):
+def test_defaults_allow_only_ping_version_events(docker_client, images, unique, net, prober, generation):
     proxy = unique("proxy")
-    start_proxy(docker_client, images, proxy, net, {}, prober)
+    start_proxy(docker_client, images, proxy, net, {}, prober, generation)
     got = statuses(
         prober, f"http://{proxy}:2375",
         [("GET", "/_ping"), ("GET", "/version"), ("GET", "/containers/json"), ("GET", "/info"),
@@ -101,9 +114,9 @@ def test_defaults_allow_only_ping_version_events(docker_client, images, unique, 
     }
 
 
-def test_containers_proxy_hardened(docker_client, images, unique, net, prober):
+def test_containers_proxy_hardened(docker_client, images, unique, net, prober, generation):
     proxy = unique("proxy")
-    container = start_proxy(docker_client, images, proxy, net, {"CONTAINERS": "1"}, prober)
+    container = start_proxy(docker_client, images, proxy, net, {"CONTAINERS": "1"}, prober, generation)
     got = statuses(
         prober, f"http://{proxy}:2375",
         [
@@ -151,7 +164,7 @@ def test_containers_proxy_hardened(docker_client, images, unique, net, prober):
     assert rc == 0 and b"tmpfs" in out, out
 
 
-def test_narrow_restart_proxy(docker_client, images, unique, net, prober):
+def test_narrow_restart_proxy(docker_client, images, unique, net, prober, generation):
     target_name = unique("target")
     target = docker_client.containers.run(
         images["busybox"], ["sleep", "600"], name=target_name, detach=True
@@ -162,7 +175,7 @@ def test_narrow_restart_proxy(docker_client, images, unique, net, prober):
     proxy = unique("proxy")
     start_proxy(
         docker_client, images, proxy, net,
-        {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}, prober,
+        {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}, prober, generation,
     )
     base = f"http://{proxy}:2375"
     # t=0: sleep as PID 1 ignores SIGTERM; do not wait the default 10 s before the kill.
@@ -193,7 +206,7 @@ def test_narrow_restart_proxy(docker_client, images, unique, net, prober):
     }
 
 
-def test_without_post_every_post_is_denied(docker_client, images, unique, net, prober):
+def test_without_post_every_post_is_denied(docker_client, images, unique, net, prober, generation):
     target_name = unique("target")
     target = docker_client.containers.run(
         images["busybox"], ["sleep", "600"], name=target_name, detach=True
@@ -204,7 +217,7 @@ def test_without_post_every_post_is_denied(docker_client, images, unique, net, p
     proxy = unique("proxy")
     start_proxy(
         docker_client, images, proxy, net,
-        {"CONTAINERS": "1", "ALLOW_RESTARTS": "1", "ALLOW_START": "1", "ALLOW_STOP": "1"}, prober,
+        {"CONTAINERS": "1", "ALLOW_RESTARTS": "1", "ALLOW_START": "1", "ALLOW_STOP": "1"}, prober, generation,
     )
     got = statuses(
         prober, f"http://{proxy}:2375",
@@ -228,6 +241,58 @@ def test_without_post_every_post_is_denied(docker_client, images, unique, net, p
     target.reload()
     assert target.status == "running"
     assert target.attrs["State"]["StartedAt"] == started_before
+
+
+def files_of(prober: Prober, base: str) -> dict[str, int]:
+    """What the proxy answers to reading the probe container's own files."""
+    me = prober.container.id
+    return {what: prober.http_status(f"{base}/containers/{me}/{what}")
+            for what in ("archive?path=/etc/passwd", "export")}
+
+
+def test_older_rules_let_containers_read_every_containers_files(docker_client, images, unique, net, prober):
+    """Upstream issue #182: GET-only CONTAINERS=1 opens /archive and /export; POST=1 every method."""
+    proxy = unique("proxy")
+    start_proxy(docker_client, images, proxy, net, {"CONTAINERS": "1"}, prober, "socket_proxy_old")
+    base = f"http://{proxy}:2375"
+    assert files_of(prober, base) == {"archive?path=/etc/passwd": 200, "export": 200}
+    assert prober.http_status(f"{base}/containers/hardstep-nothing", method="DELETE") == 403  # POST=0
+
+    loose = unique("proxy")
+    start_proxy(docker_client, images, loose, net, {"CONTAINERS": "1", "POST": "1"}, prober, "socket_proxy_old")
+    base = f"http://{loose}:2375"
+    # Past the proxy, the engine answers (404 for a container that does not exist, 400 for a
+    # request body it cannot read): not HAProxy's 403.
+    answers = statuses(prober, base, [("DELETE", "/containers/hardstep-nothing"),
+                                      ("PUT", "/containers/hardstep-nothing/archive?path=/tmp"),
+                                      ("POST", "/containers/hardstep-nothing/exec"),
+                                      ("POST", "/containers/hardstep-nothing/kill")])
+    assert set(answers.values()) <= {400, 404}, answers
+
+
+def test_newer_rules_gate_files_exec_and_every_method(docker_client, images, unique, net, prober):
+    proxy = unique("proxy")
+    start_proxy(docker_client, images, proxy, net, {"CONTAINERS": "1", "POST": "1"}, prober)
+    base = f"http://{proxy}:2375"
+    assert files_of(prober, base) == {"archive?path=/etc/passwd": 403, "export": 403}
+    gone = "/containers/hardstep-nothing"
+    asked = [("GET", f"{gone}/logs"), ("POST", f"{gone}/attach"), ("POST", f"{gone}/exec"),
+             ("POST", f"{gone}/kill"), ("DELETE", gone),
+             ("PUT", f"{gone}/archive?path=/tmp"), ("PATCH", gone)]
+    assert statuses(prober, base, asked) == {request: 403 for request in asked}
+    assert prober.http_status(f"{base}/containers/json") == 200
+    # As upstream: pause has a switch of its own, but only allows with it; CONTAINERS=1 POST=1 does too.
+    assert prober.http_status(f"{base}{gone}/pause", method="POST") == 404
+
+    switches = {"CONTAINERS": "1", "POST": "1", "ALLOW_ARCHIVE": "1", "ALLOW_EXPORT": "1", "ALLOW_LOGS": "1",
+                "ALLOW_ATTACH": "1", "ALLOW_EXEC": "1", "ALLOW_KILL": "1",
+                "DELETE": "1", "PUT": "1", "PATCH": "1"}
+    open_proxy = unique("proxy")
+    start_proxy(docker_client, images, open_proxy, net, switches, prober)
+    base = f"http://{open_proxy}:2375"
+    assert files_of(prober, base) == {"archive?path=/etc/passwd": 200, "export": 200}
+    answers = statuses(prober, base, asked)
+    assert 403 not in answers.values(), answers  # each switch opens its endpoint or method
 
 
 def test_disable_ipv6_listens_on_ipv4(docker_client, images, unique, net, prober):

@@ -19,6 +19,10 @@ def engine(tmp_path, unique, images, docker_client):
     engine.host.close()
 
 
+ARCHIVE = "GET /containers/{id}/archive?path=/etc/passwd -> 403"
+EXPORT = "GET /containers/{id}/export -> 403"
+
+
 def audit_count(engine) -> int:
     return len(engine.state.audit_entries())
 
@@ -37,6 +41,9 @@ def test_apply_both_steps_then_checks_pass(engine, docker_client):
     by_name = {c.check: c for c in second.checks}
     assert by_name["GET /containers/json -> 200"].evidence["status"] == 200
     assert by_name["GET /networks -> 403"].evidence["status"] == 403
+    # Today's upstream rules: no container's files through the proxy, whatever CONTAINERS says.
+    assert by_name[ARCHIVE].evidence["status"] == 403 and by_name[EXPORT].evidence["status"] == 403
+    assert by_name["no other switch on"].ok is True
     assert engine.status("socket-proxy") == Status.VERIFIED
 
     proxy = docker_client.containers.get(engine.config.docker.socket_proxy_container)
@@ -139,3 +146,54 @@ def test_a_missing_network_is_a_clear_plan_error(engine):
 
     with pytest.raises(HardstepError, match="apply the private-network step first"):
         engine.plan("socket-proxy")
+
+
+@pytest.mark.parametrize("switch", ["ALLOW_EXEC", "DELETE"])
+def test_a_newer_switch_left_on_is_planned_away_and_fails_the_check(engine, docker_client, switch):
+    """Switches of the newer upstream rules (ALLOW_EXEC opens docker exec in any container, DELETE
+    removes them) left on by hand, on a proxy hardstep would otherwise accept as it is."""
+    from app.shared.socket_proxy import proxy_spec
+
+    engine.apply("private-network")
+    docker = engine.config.docker
+    loose = proxy_spec(engine.host, engine.config, docker.socket_proxy_container, docker.private_network,
+                       {"CONTAINERS": "1", switch: "1"}, "socket-proxy")
+    docker_client.containers.run(detach=True, **loose.create_kwargs())
+    results = {r.check: r for r in engine.check("socket-proxy")}
+    assert failing(results.values()) == ["no other switch on"]
+    assert f"{switch}=1" in results["no other switch on"].detail
+
+    plan = engine.plan("socket-proxy")
+    assert [type(a).__name__ for a in plan.actions] == ["ReplaceContainer"]
+    assert f"+env {switch}: 0 (image default)" in plan.actions[0].diff()
+    outcome = engine.apply("socket-proxy", plan)
+    assert outcome.ok, [(c.check, c.detail) for c in outcome.checks]
+    assert f"{switch}=1" not in docker_client.containers.get(docker.socket_proxy_container).attrs["Config"]["Env"]
+
+
+def test_an_older_proxy_image_hands_out_files_and_the_check_says_what_closes_it(tmp_path, unique, images):
+    """Before upstream's fix of issue #182, CONTAINERS=1 alone opens /archive and /export."""
+    from app.engine.runner import Engine
+
+    old = make_engine(tmp_path, unique, images, docker={"socket_proxy_image": images["socket_proxy_old"]})
+    try:
+        assert old.apply("private-network").ok
+        outcome = old.apply("socket-proxy")
+        assert not outcome.ok
+        by_name = {c.check: c for c in outcome.checks}
+        assert failing(outcome.checks) == [ARCHIVE, EXPORT]
+        for check, endpoint in ((ARCHIVE, "/archive"), (EXPORT, "/export")):
+            detail = by_name[check].detail
+            assert detail.startswith("answered 200") and endpoint in detail, detail
+            assert "issue #182" in detail and "predates ALLOW_" in detail and "socket_proxy_image" in detail
+        assert by_name["GET /networks -> 403"].ok and by_name["no other switch on"].ok
+
+        # The image the check points to closes it: the plan swaps the image, the checks pass.
+        fixed = Engine(old.host, old.config.with_value("docker", "socket_proxy_image", images["socket_proxy"]),
+                       old.state)
+        plan = fixed.plan("socket-proxy")
+        assert [type(a).__name__ for a in plan.actions] == ["ReplaceContainer"]
+        outcome = fixed.apply("socket-proxy", plan)
+        assert outcome.ok, [(c.check, c.detail) for c in outcome.checks]
+    finally:
+        old.host.close()

@@ -63,7 +63,7 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 # Fixed names for snapshots: they must be the same on every machine, and no real stack uses them.
 SNAPSHOT_VALUES = {
     "docker": {"private_network": "hssnap-private", "socket_proxy_container": "hssnap-dockerproxy",
-               "socket_proxy_image": "hardstep-test/socket-proxy:1", "probe_image": "hardstep-test/busybox:1"},
+               "socket_proxy_image": "hardstep-test/socket-proxy:2", "probe_image": "hardstep-test/busybox:1"},
     "traefik": {"container": "hssnap-traefik", "web_network": "hssnap-web"},
     "synapse": {"container": "hssnap-synapse"},
     "turn": {"container": "hssnap-coturn"},

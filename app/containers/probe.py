@@ -63,8 +63,18 @@ class Probe:
             self._container.remove(force=True)
             self._container = None
 
+    @property
+    def id(self) -> str:
+        """The probe container's id: a container whose files a probe may ask for."""
+        return self._container.id
+
     def get(self, url: str) -> ProbeResult:
         return self._wget(["wget", "-S", "-O", "/dev/null", url])
+
+    def peek(self, url: str) -> ProbeResult:
+        """The answer's status without its body (busybox: a GET that stops after the headers;
+        GNU wget: a HEAD): for endpoints whose body would be a container's files."""
+        return self._wget(["wget", "-S", "--spider", url])
 
     def post(self, url: str, data: str = "x") -> ProbeResult:
         """A POST with a small form body: what a person does with ``curl -X POST``."""

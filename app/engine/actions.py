@@ -8,6 +8,7 @@ the engine keeps in the state directory for rollback.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -122,7 +123,7 @@ class FileBackup(UndoRecord):
     restores_file = True
 
     def reverse(self, host: "Host", config: "Config", records: list[UndoRecord]) -> list["Action"]:
-        return [RestoreFile(self.path, self.backup)]
+        return [RestoreFile(self.path, self.backup, self.after, edited=_edited(host, self.path, self.after))]
 
     def after_interrupt(self, host: "Host") -> None:
         """An atomic write killed before its rename leaves ``.<name>.*.hardstep-tmp`` beside the
@@ -132,23 +133,35 @@ class FileBackup(UndoRecord):
 
 @dataclass
 class RestoreFile(Action):
-    """Put a file back from its backup (or remove a file hardstep created)."""
+    """Put a file back from its backup (or remove a file hardstep created). What the file holds
+    then is kept beside the backups first; ``after`` (the digest of what hardstep wrote) tells
+    whether someone edited it by hand since, which the summary and the log then say."""
 
     path: str
     backup: str | None
+    after: str | None = None
     summary: str = ""
+    edited: bool = False
 
     def __post_init__(self) -> None:
+        self.kept: Path | None = None
         self.summary = self.summary or (f"Restore {self.path} from {self.backup}" if self.backup
-                                        else f"Remove {self.path}, which hardstep created")
+                                        else f"Remove {self.path}, which hardstep created") + (
+            " (it was edited by hand since hardstep's edit: that version is kept as a copy first)"
+            if self.edited else "")
 
     def command(self) -> str:
-        return sh("cp", "-p", self.backup, self.path) if self.backup else sh("rm", self.path)
+        keep = sh("cp", "-p", self.path, str(self.kept)) + "\n" if self.kept else ""
+        return keep + (sh("cp", "-p", self.backup, self.path) if self.backup else sh("rm", self.path))
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
-        if self.backup:
-            data = Path(self.backup).read_bytes()
-            back_up(host, self.path, ctx.backup_dir)  # what it holds now, edited by hand or not
+        data = Path(self.backup).read_bytes() if self.backup else None
+        edited = _edited(host, self.path, self.after)
+        self.kept = back_up(host, self.path, ctx.backup_dir, "edited-by-hand" if edited else "")
+        if edited:
+            ctx.log(f"{self.path} was edited by hand since hardstep's edit; that version is kept as "
+                    f"{self.kept}", level="warning")
+        if data is not None:
             host.write_text(self.path, data.decode("utf-8"))
         else:
             host.unlink(self.path)
@@ -156,11 +169,19 @@ class RestoreFile(Action):
         return []
 
 
-def back_up(host: "Host", path: str, backup_dir: Path) -> Path | None:
+def back_up(host: "Host", path: str, backup_dir: Path, label: str = "") -> Path | None:
     """Keep the managed file's current bytes (read through the facade) in ``backup_dir``, where
-    the state is; None when there is no such file."""
+    the state is, named after the file (and ``label``); None when there is no such file."""
     data = host.read_bytes(path)
-    return store_backup(backup_dir, PurePosixPath(path).name, data) if data is not None else None
+    name = PurePosixPath(path).name + (f".{label}" if label else "")
+    return store_backup(backup_dir, name, data) if data is not None else None
+
+
+def _edited(host: "Host", path: str, after: str | None) -> bool:
+    """True when the file is there and no longer what hardstep wrote (digest ``after``; records
+    from before digests were kept say nothing)."""
+    data = host.read_bytes(path) if after else None
+    return data is not None and hashlib.sha256(data).hexdigest() != after
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -173,6 +194,4 @@ def unified_diff(path: str, before: str, after: str) -> str:
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -5,7 +5,9 @@ themselves, so another implementation (hardstep on a laptop, the host over SSH) 
 ``LocalHost`` without changing them. What a ``Host`` offers:
 
 - managed files, named by their absolute path on the host (``LocalHost(root=DIR)`` maps
-  ``/opt/x`` to ``DIR/opt/x`` for the practice lab and the tests);
+  ``/opt/x`` to ``DIR/opt/x`` for the practice lab and the tests), symbolic links followed as
+  the host follows them: a config linked into a Docker volume is read and written where it
+  lives, and the link stays a link;
 - the running system: the kernel's /proc and /sys, the engine's processes, the init system.
   These are never under the root prefix: a practice root holds files, not a kernel;
 - commands, as argument lists (never shell strings), and the Docker engine through its SDK.
@@ -58,8 +60,9 @@ class Host(ABC):
 
     @abstractmethod
     def write_text(self, path: str, text: str) -> None:
-        """Replace the file atomically (temp file + rename), keeping its mode and owner. Backups
-        are the caller's: ``app.engine.actions.back_up`` keeps them where the state is."""
+        """Replace the file atomically (temp file + rename), keeping its mode, owner, ACL and
+        extended attributes (SELinux label). Backups are the caller's:
+        ``app.engine.actions.back_up`` keeps them where the state is."""
 
     @abstractmethod
     def exists(self, path: str) -> bool:

@@ -12,12 +12,14 @@ import glob
 import os
 import shutil
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from app.errors import CommandTimeout, DockerUnavailable, HardstepError
 from app.host.base import CommandResult, FileStat, Host
 from app.fileops import atomic_write
+
+_MAX_LINKS = 40  # as Linux's MAXSYMLINKS: more is a loop
 
 if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
     import docker
@@ -32,11 +34,35 @@ class LocalHost(Host):
 
     # --- managed files ---------------------------------------------------------------------
     def path(self, absolute: str) -> Path:
-        """Where a host path lives on this machine. Local only, not part of ``Host``: what
-        holds a local Path cannot work on a remote host."""
+        """Where a host path lives on this machine, symbolic links followed as the host follows
+        them (a config linked into a Docker volume is edited where it lives, and the link stays).
+        Local only, not part of ``Host``: what holds a local Path cannot work on a remote host."""
+        return self.root / str(self._resolve(absolute)).lstrip("/")
+
+    def _resolve(self, absolute: str) -> PurePosixPath:
+        """``absolute`` with every symbolic link in it followed, the way the kernel does in a
+        chroot at ``root``: an absolute link target is a host path (under the root prefix), and
+        ``..`` stops at the root, so no link leads out of it."""
         if not absolute.startswith("/"):
             raise HardstepError(f"internal: {absolute!r} is not an absolute path")
-        return self.root / absolute.lstrip("/")
+        done, pending, hops = PurePosixPath("/"), list(PurePosixPath(absolute).parts[1:]), 0
+        while pending:
+            part = pending.pop(0)
+            if part == "..":
+                done = done.parent
+                continue
+            local = self.root / str(done / part).lstrip("/")
+            if not local.is_symlink():
+                done = done / part
+                continue
+            hops += 1
+            if hops > _MAX_LINKS:
+                raise HardstepError(f"{absolute}: too many symbolic links (a loop?); fix the links by hand")
+            target = PurePosixPath(os.readlink(local))
+            if target.is_absolute():
+                done = PurePosixPath("/")
+            pending[:0] = [p for p in target.parts if p != "/"]
+        return done
 
     def read_bytes(self, absolute: str) -> bytes | None:
         try:
@@ -83,8 +109,11 @@ class LocalHost(Host):
         return removed
 
     def machine_path(self, absolute: str) -> str:
-        # The engine and commands run on this machine, so they see the prefixed path.
-        return str(self.path(absolute))
+        # The engine and commands run on this machine, so they see the prefixed path, links
+        # resolved inside the root. Without a prefix the kernel follows links just so, and the
+        # engine records a mount source as given: the path stays as written.
+        local = str(self.path(absolute))
+        return absolute if self.root == Path("/") else local
 
     # --- commands --------------------------------------------------------------------------
     def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:

@@ -65,7 +65,7 @@ else
 fi
 case $status in
     204) log "asked coTURN ($COTURN) to reload its certificate" ;;
-    403) log "the socket proxy $PROXY refused to signal $COTURN (is ALLOW_RESTARTS=1 set?)"; exit 1 ;;
+    403) log "the socket proxy $PROXY refused to signal $COTURN (are ALLOW_RESTARTS=1 and ALLOW_KILL=1 set?)"; exit 1 ;;
     404) log "no container named $COTURN: coTURN was not reloaded"; exit 1 ;;
     409) log "$COTURN is not running: it reads the new certificate when it starts" ;;
     *) log "signalling $COTURN through $PROXY failed (HTTP ${status:-no answer})"; exit 1 ;;

@@ -13,13 +13,20 @@ changed recipe below is rebuilt instead of silently reused).
   coturn-tls tests run), lego and pebble (a real ACME client and test CA), python3 with venv
   (the Synapse image's base), imported the same way.
   About 35 s plus the import; built only when missing.
-- ``hardstep-test/socket-proxy:1``: a STAND-IN for the tecnativa/docker-socket-proxy
+- ``hardstep-test/socket-proxy:2`` and ``:1``: STAND-INS for the tecnativa/docker-socket-proxy
   image, used only because no image registry is reachable here. HAProxy from the tools
-  image with a configuration that copies the rule structure of Tecnativa's haproxy.cfg
-  and implements its documented environment variables (see ``SOCKET_PROXY_ENV`` and
-  ``HAPROXY_CFG_TEMPLATE``). It is not Tecnativa's image and not a product artefact.
+  image with a configuration that copies the rule structure of Tecnativa's and implements
+  its documented environment variables, one image per generation of upstream's rules:
+  ``:2`` today's ``haproxy.cfg.template`` (``ALLOW_EXEC``, ``ALLOW_KILL``, ``ALLOW_ATTACH``,
+  ``ALLOW_ARCHIVE``, ``ALLOW_EXPORT``, ``ALLOW_LOGS``, ``ALLOW_PAUSE``, ``ALLOW_UNPAUSE`` and
+  the methods ``DELETE``, ``PUT``, ``PATCH``, all off by default), ``:1`` the older
+  ``haproxy.cfg``, where ``CONTAINERS=1`` opens all of ``/containers`` (``/archive`` and
+  ``/export`` read any container's files: upstream issue #182) and ``POST=1`` every method.
+  See ``SOCKET_PROXY_ENV``, ``NEWER_SWITCHES`` and ``GENERATIONS``. They are not Tecnativa's
+  image and not a product artefact.
 
-Python API: ``ensure_images(client) -> {"busybox": ..., "tools": ..., "socket_proxy": ...}``.
+Python API: ``ensure_images(client) -> {"busybox": ..., "tools": ..., "socket_proxy": <:2>,
+"socket_proxy_old": <:1>}``.
 Command line: ``python -m tests.infra.images`` builds what is missing and says what it did.
 """
 
@@ -37,6 +44,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -45,7 +53,8 @@ from docker.errors import ImageNotFound
 
 BUSYBOX_TAG = "hardstep-test/busybox:1"
 TOOLS_TAG = "hardstep-test/tools:bookworm-2"
-SOCKET_PROXY_TAG = "hardstep-test/socket-proxy:1"
+SOCKET_PROXY_TAG = "hardstep-test/socket-proxy:2"  # today's upstream rules
+SOCKET_PROXY_OLD_TAG = "hardstep-test/socket-proxy:1"  # the rules from before upstream issue #182
 
 RECIPE_LABEL = "org.hardstep.test.recipe"
 
@@ -122,12 +131,21 @@ _SECTIONS: tuple[tuple[str, str], ...] = (
 _PREFIX = r"^(/v[\d\.]+)?(/\w+)?"
 
 
-def _allow_lines() -> str:
+# Container lifecycle endpoints (URL tail, variable), checked before the section rules.
+_LIFECYCLE = (("((stop)|(restart)|(kill))", "ALLOW_RESTARTS"), ("start", "ALLOW_START"), ("stop", "ALLOW_STOP"))
+# The newer template's: pause and unpause are allowed by their own switches too ...
+_NEWER_LIFECYCLE = _LIFECYCLE + (("pause", "ALLOW_PAUSE"), ("unpause", "ALLOW_UNPAUSE"))
+# ... and these container endpoints are denied, even with CONTAINERS=1, unless their switch is on.
+_NEWER_GATED = (("exec", "ALLOW_EXEC"), ("kill", "ALLOW_KILL"), ("attach", "ALLOW_ATTACH"),
+                ("archive", "ALLOW_ARCHIVE"), ("export", "ALLOW_EXPORT"), ("logs", "ALLOW_LOGS"))
+_NEWER_METHODS = ("POST", "DELETE", "PUT", "PATCH")  # each needs its own switch; GET and HEAD never
+NEWER_SWITCHES = tuple(var for _, var in _NEWER_GATED + _NEWER_LIFECYCLE[3:]) + _NEWER_METHODS[1:]
+
+
+def _allow_lines(lifecycle: tuple[tuple[str, str], ...] = _LIFECYCLE) -> str:
     lines = [
-        # Container lifecycle endpoints, checked before the section rules (as upstream does).
-        f"    http-request allow if {{ path,url_dec -m reg -i {_PREFIX}/containers/[a-zA-Z0-9_.-]+/((stop)|(restart)|(kill)) }} {{ env(ALLOW_RESTARTS) -m bool }}",
-        f"    http-request allow if {{ path,url_dec -m reg -i {_PREFIX}/containers/[a-zA-Z0-9_.-]+/start }} {{ env(ALLOW_START) -m bool }}",
-        f"    http-request allow if {{ path,url_dec -m reg -i {_PREFIX}/containers/[a-zA-Z0-9_.-]+/stop }} {{ env(ALLOW_STOP) -m bool }}",
+        f"    http-request allow if {{ path,url_dec -m reg -i {_PREFIX}/containers/[a-zA-Z0-9_.-]+/{tail} }} {{ env({var}) -m bool }}"
+        for tail, var in lifecycle
     ]
     for section, var in _SECTIONS:
         lines.append(
@@ -136,8 +154,7 @@ def _allow_lines() -> str:
     return "\n".join(lines)
 
 
-HAPROXY_CFG_TEMPLATE = (
-    """\
+_OLDER_HEADER = """\
 # hardstep TEST STAND-IN for tecnativa/docker-socket-proxy.
 #
 # Used only because no image registry is reachable from hardstep's test machines, so the
@@ -147,6 +164,26 @@ HAPROXY_CFG_TEMPLATE = (
 # and that section's environment variable is true; everything else gets HAProxy's 403.
 # The entrypoint replaces __BIND__ (IPv4+IPv6, or IPv4 only with DISABLE_IPV6=1) and
 # writes the result to a writable runtime directory (/run, else /tmp).
+"""
+
+_NEWER_HEADER = """\
+# hardstep TEST STAND-IN for tecnativa/docker-socket-proxy, newer generation.
+#
+# Used only because no image registry is reachable from hardstep's test machines, so the
+# real image cannot be pulled. The frontend rules copy the structure of Tecnativa's
+# haproxy.cfg.template after upstream issue #182: POST, DELETE, PUT and PATCH each need their
+# own switch; the container endpoints exec, kill, attach, archive, export and logs are denied
+# unless ALLOW_<NAME>=1, even with CONTAINERS=1; pause and unpause have switches as start and
+# stop do; then a request is allowed when its URL-decoded path matches
+# ^(/v<version>)?/<section> case-insensitively and that section's environment variable is
+# true; everything else gets HAProxy's 403. The entrypoint replaces __BIND__ (IPv4+IPv6, or
+# IPv4 only with DISABLE_IPV6=1) and writes the result to a writable runtime directory
+# (/run, else /tmp).
+"""
+
+
+def _haproxy_cfg(header: str, rules: str) -> str:
+    return header + """\
 global
     log stdout format raw daemon "${LOG_LEVEL}"
     maxconn 4000
@@ -177,16 +214,24 @@ backend docker-events
 
 frontend dockerfrontend
     bind __BIND__
-    http-request deny unless METH_GET || { env(POST) -m bool }
-"""
-    + _allow_lines()
-    + """
+""" + rules + """
     http-request deny
     default_backend dockerbackend
 
     use_backend docker-events if { path,url_dec -m reg -i ^(/v[\\d\\.]+)?(/\\w+)?/events }
 """
-)
+
+
+def _newer_rules() -> str:
+    methods = " || ".join(f"{{ method {m} }} {{ env({m}) -m bool }}" for m in _NEWER_METHODS)
+    gated = [f"    http-request deny if {{ path,url_dec -m reg -i {_PREFIX}/containers/[a-zA-Z0-9_.-]+/{tail} }} "
+             f"!{{ env({var}) -m bool }}" for tail, var in _NEWER_GATED]
+    return "\n".join([f"    http-request deny unless METH_GET || {methods}", *gated, _allow_lines(_NEWER_LIFECYCLE)])
+
+
+HAPROXY_CFG_TEMPLATE = _haproxy_cfg(
+    _OLDER_HEADER, "    http-request deny unless METH_GET || { env(POST) -m bool }\n" + _allow_lines())
+HAPROXY_CFG_TEMPLATE_NEWER = _haproxy_cfg(_NEWER_HEADER, _newer_rules())
 
 ENTRYPOINT_SH = """\
 #!/bin/sh
@@ -227,8 +272,25 @@ exec "$@"
 """
 
 
-def _socket_proxy_dockerfile(recipe: str) -> str:
-    env = " \\\n    ".join(f"{k}={v}" for k, v in SOCKET_PROXY_ENV.items())
+@dataclass(frozen=True)
+class Generation:
+    """One generation of upstream's rules, one stand-in image."""
+
+    tag: str
+    recipe: str  # the recipe's version word
+    cfg: str
+    env: dict[str, str]
+
+
+GENERATIONS = {
+    "socket_proxy": Generation(SOCKET_PROXY_TAG, "socket-proxy-v2", HAPROXY_CFG_TEMPLATE_NEWER,
+                               {**SOCKET_PROXY_ENV, **{name: "0" for name in NEWER_SWITCHES}}),
+    "socket_proxy_old": Generation(SOCKET_PROXY_OLD_TAG, "socket-proxy-v1", HAPROXY_CFG_TEMPLATE, SOCKET_PROXY_ENV),
+}
+
+
+def _socket_proxy_dockerfile(recipe: str, environment: dict[str, str] = SOCKET_PROXY_ENV) -> str:
+    env = " \\\n    ".join(f"{k}={v}" for k, v in environment.items())
     return f"""\
 # hardstep TEST STAND-IN for tecnativa/docker-socket-proxy.
 # Built locally from {TOOLS_TAG} (Debian bookworm + haproxy) because no image registry is
@@ -464,30 +526,35 @@ def build_tools(client: docker.DockerClient, tag: str = TOOLS_TAG, log: Log = _q
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _socket_proxy_recipe(client: docker.DockerClient) -> str:
+def _generation(tag: str) -> Generation:
+    return next(g for g in GENERATIONS.values() if g.tag == tag)
+
+
+def _socket_proxy_recipe(client: docker.DockerClient, tag: str = SOCKET_PROXY_TAG) -> str:
     # The base image's id is part of the recipe: a rebuilt tools image rebuilds the proxy.
     try:
         base = client.images.get(TOOLS_TAG).id
     except ImageNotFound:
         base = "missing"
+    generation = _generation(tag)
     return _hash(
-        "socket-proxy-v1",
+        generation.recipe,
         base,
-        HAPROXY_CFG_TEMPLATE,
+        generation.cfg,
         ENTRYPOINT_SH,
-        json.dumps(SOCKET_PROXY_ENV, sort_keys=True),
-        _socket_proxy_dockerfile(""),
+        json.dumps(generation.env, sort_keys=True),
+        _socket_proxy_dockerfile("", generation.env),
     )
 
 
 def build_socket_proxy(
     client: docker.DockerClient, tag: str = SOCKET_PROXY_TAG, log: Log = _quiet
 ) -> None:
-    recipe = _socket_proxy_recipe(client)
+    recipe, generation = _socket_proxy_recipe(client, tag), _generation(tag)
     with tempfile.TemporaryDirectory(prefix="hardstep-socket-proxy-") as ctx:
         ctxp = Path(ctx)
-        (ctxp / "Dockerfile").write_text(_socket_proxy_dockerfile(recipe))
-        (ctxp / "haproxy.cfg.template").write_text(HAPROXY_CFG_TEMPLATE)
+        (ctxp / "Dockerfile").write_text(_socket_proxy_dockerfile(recipe, generation.env))
+        (ctxp / "haproxy.cfg.template").write_text(generation.cfg)
         ep = ctxp / "docker-entrypoint.sh"
         ep.write_text(ENTRYPOINT_SH)
         ep.chmod(0o755)
@@ -534,7 +601,7 @@ def ensure_images(client: docker.DockerClient, log: Log = _quiet) -> dict[str, s
     """Build the test images that are missing (or whose recipe changed); return their tags.
 
     Returns ``{"busybox": "hardstep-test/busybox:1", "tools": "hardstep-test/tools:bookworm-2",
-    "socket_proxy": "hardstep-test/socket-proxy:1"}``.
+    "socket_proxy": "hardstep-test/socket-proxy:2", "socket_proxy_old": "hardstep-test/socket-proxy:1"}``.
     """
     report: dict[str, str] = {}
     with _build_lock():
@@ -542,10 +609,10 @@ def ensure_images(client: docker.DockerClient, log: Log = _quiet) -> dict[str, s
             client, "busybox", BUSYBOX_TAG, _busybox_recipe(_busybox_path()), build_busybox, log, report
         )
         _ensure_one(client, "tools", TOOLS_TAG, _tools_recipe(), build_tools, log, report)
-        _ensure_one(
-            client, "socket_proxy", SOCKET_PROXY_TAG, _socket_proxy_recipe(client), build_socket_proxy, log, report
-        )
-    return {"busybox": BUSYBOX_TAG, "tools": TOOLS_TAG, "socket_proxy": SOCKET_PROXY_TAG}
+        for key, generation in GENERATIONS.items():
+            _ensure_one(client, key, generation.tag, _socket_proxy_recipe(client, generation.tag),
+                        build_socket_proxy, log, report)
+    return {"busybox": BUSYBOX_TAG, "tools": TOOLS_TAG, **{key: g.tag for key, g in GENERATIONS.items()}}
 
 
 def run_build(ensure: Callable[..., "dict[str, str] | str"]) -> int:

@@ -4,7 +4,8 @@ A short-lived container from the probe image (``hardstep-test/busybox:1``) runs
 ``timeout 5 wget -S -O /dev/null URL`` on the given network; busybox wget prints the
 server's status line (``HTTP/1.1 403 Forbidden``) with ``-S`` and exits non-zero on
 4xx/5xx, so the status is read from its output, not from its exit code. POST uses
-``--post-data``.
+``--post-data``. DELETE, PUT and PATCH, which busybox wget cannot send, go as a bare HTTP/1.0
+request through busybox ``nc``; the status line is read the same way.
 
 Not ``wget -T 5``: Debian bookworm's static busybox 1.35 wget crashes with a segmentation
 fault (exit 139) whenever ``-T`` is given (reproduced), so busybox's ``timeout`` applet
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import docker
 from docker.errors import APIError, NotFound
@@ -48,14 +50,26 @@ class ProbeError(RuntimeError):
 
 def _wget_argv(url: str, method: str, data: str, timeout: int) -> list[str]:
     method = method.upper()
+    if method in RAW_METHODS:
+        return _raw_argv(url, method, timeout)
     # timeout(1) instead of wget -T: -T segfaults in Debian's static busybox 1.35.
     argv = ["timeout", str(timeout), "wget", "-S", "-O", "/dev/null"]
     if method == "POST":
         argv += ["--post-data", data]
     elif method != "GET":
-        raise ValueError(f"busybox wget probes support GET and POST, not {method}")
+        raise ValueError(f"probes support GET, POST and {', '.join(RAW_METHODS)}, not {method}")
     argv.append(url)
     return argv
+
+
+RAW_METHODS = ("DELETE", "PUT", "PATCH")  # busybox wget knows none: a bare HTTP/1.0 request with nc
+
+
+def _raw_argv(url: str, method: str, timeout: int) -> list[str]:
+    parts = urlsplit(url)
+    target = (parts.path + (f"?{parts.query}" if parts.query else "")).replace("%", "%%")  # printf's format
+    request = f"{method} {target or '/'} HTTP/1.0\\r\\nHost: {parts.hostname}\\r\\nContent-Length: 0\\r\\n\\r\\n"
+    return ["sh", "-c", f"printf '{request}' | timeout {timeout} nc {parts.hostname} {parts.port or 80}"]
 
 
 def _parse_status(output: str) -> int | None:

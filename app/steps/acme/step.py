@@ -30,12 +30,15 @@ if TYPE_CHECKING:
     from app.host.base import Host
 
 # Restart, stop and kill (the SIGUSR2 reload) only: POST on, CONTAINERS off so nothing is created.
-NARROW_ENV = {"POST": "1", "ALLOW_RESTARTS": "1", "CONTAINERS": "0"}
+# The newer upstream rules (after docker-socket-proxy #182) deny kill unless ALLOW_KILL=1 as well;
+# older images do not know the switch and ignore it.
+NARROW_ENV = {"POST": "1", "ALLOW_RESTARTS": "1", "ALLOW_KILL": "1", "CONTAINERS": "0"}
 # busybox crond in the foreground keeps the container alive and runs the renewal.
 COMMAND = ["crond", "-f", "-L", "/dev/stdout"]
 # An invalid ?t= makes the engine refuse before it restarts anything: the answer still comes from
 # the engine, which proves the proxy let the call through, and coTURN keeps running.
 HARMLESS_RESTART = "/containers/{name}/restart?t=hardstep-check"
+HARMLESS_KILL = "/containers/{name}/kill?signal=hardstep-check"  # likewise: the engine refuses the signal
 # The engine's own answers to the harmless calls (HAProxy says 403, or 502-504 without the socket).
 ENGINE_ANSWERS = (204, 400, 404, 409, 500)
 
@@ -129,7 +132,7 @@ class Acme(Step):
         notes = ["The reference gives the main socket proxy POST=1 and ALLOW_RESTART=1 (misspelt: it does "
                  "nothing); with CONTAINERS=1 that lets anyone on the private network create a privileged "
                  f"container. hardstep gives acme its own proxy ({config.acme.proxy_container}: POST=1 "
-                 "ALLOW_RESTARTS=1 CONTAINERS=0) and keeps Traefik's GET-only."]
+                 "ALLOW_RESTARTS=1 ALLOW_KILL=1 CONTAINERS=0) and keeps Traefik's GET-only."]
         notes.append(f"Certificates come from {config.acme.server} ([acme] server)." if config.acme.server else
                      "[acme] server is empty: acme.sh asks its default CA (ZeroSSL since acme.sh 3.0); set it to "
                      "letsencrypt or another CA's directory URL to choose.")
@@ -204,10 +207,12 @@ class Acme(Step):
         else:
             changes = proxy_changes(proxy.attrs, self.narrow_spec(host, config))
             results.append(self.check("narrow proxy settings", not changes, "; ".join(
-                f"{k}: {old}, wanted {new}" for k, old, new in changes) or "POST=1 ALLOW_RESTARTS=1 CONTAINERS=0, "
+                f"{k}: {old}, wanted {new}" for k, old, new in changes) or "POST=1 ALLOW_RESTARTS=1 ALLOW_KILL=1 CONTAINERS=0, "
                 f"only on {acme.network}, socket read-only", changes=changes))
             results += self._matrix(host, docker.probe_image, acme.network, f"http://{acme.proxy_container}:2375", [
                 (f"narrow proxy allows POST /containers/{config.turn.container}/restart", "POST", restart, True),
+                (f"narrow proxy allows POST /containers/{config.turn.container}/kill", "POST",  # the SIGUSR2 reload
+                 HARMLESS_KILL.format(name=config.turn.container), True),
                 ("narrow proxy refuses POST /containers/create", "POST", "/containers/create", False),
                 ("narrow proxy refuses GET /networks", "GET", "/networks", False)])
         main = find_container(host, docker.socket_proxy_container)
@@ -235,8 +240,8 @@ class Acme(Step):
             if answer.status is None:
                 detail = f"no HTTP answer from {base} ({answer.evidence})"
             elif allowed:
-                detail = (f"the proxy passed it on; the engine answered {answer.status} (the invalid ?t= keeps it "
-                          "from restarting anything)") if ok else f"answered {answer.status}: the proxy refuses it"
+                detail = (f"the proxy passed it on; the engine answered {answer.status} (the invalid argument keeps "
+                          "it from doing anything)") if ok else f"answered {answer.status}: the proxy refuses it"
             else:
                 detail = f"refused with 403 from {network}" if ok else f"answered {answer.status}: the proxy lets it through"
             results.append(self.check(name, ok, detail, url=base + path, method=method, status=answer.status))

@@ -11,7 +11,7 @@ from app.containers.actions import (PullImage, ReplaceContainer, RunContainer, S
                                  find_network, image_present)
 from app.errors import HardstepError
 from app.engine.model import CheckResult
-from app.shared.socket_proxy import proxy_changes, proxy_checks, proxy_spec
+from app.shared.socket_proxy import file_read_asks, proxy_changes, proxy_checks, proxy_spec, switches_on
 from app.steps.base import Step
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class SocketProxy(Step):
         container = find_container(host, docker.socket_proxy_container)
         if container is None:
             return [self.check("proxy running", False, f"no container named {docker.socket_proxy_container}")]
-        current = settings_of(container.attrs)
+        current, on = settings_of(container.attrs), switches_on(container.attrs, self.spec(host, config))
         networks = current["networks"]
         web = config.traefik.web_network
         socket_mounts = [m for m in container.attrs.get("Mounts") or []
@@ -66,11 +66,14 @@ class SocketProxy(Step):
             self.check("socket mounted read-only", bool(socket_mounts) and not writable,
                        "not mounted" if not socket_mounts else ("read-write" if writable else "mounted :ro"),
                        mounts=current["mounts"]),
+            self.check("no other switch on", not on, "on: " + ", ".join(f"{k}={v}" for k, v in on.items())
+                       + "; apply socket-proxy to turn them off" if on else "only CONTAINERS and the image's "
+                       "defaults", switches=on),
         ]
         if container.status != "running":
             return results  # nothing to ask: the probes would only wait for an answer that cannot come
-        return results + proxy_checks(self, host, config, [("/containers/json", 200), ("/networks", 403)],
-                                      "GET {path} -> {expected}")
+        asks = [("/containers/json", 200), ("/networks", 403), *file_read_asks(on, container.attrs["Config"]["Image"])]
+        return results + proxy_checks(self, host, config, asks, "GET {path} -> {expected}")
 
 
 def _names(joined: str) -> set[str]:
