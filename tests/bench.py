@@ -137,13 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed")
     args = parser.parse_args(argv)
 
-    from app.lab import build_lab
-    from tests.infra.images import BUSYBOX_TAG, SOCKET_PROXY_TAG
+    from app.lab import build_lab, start_lab, stop_lab
 
-    with tempfile.TemporaryDirectory(prefix="hardstep-bench-") as tmp:
-        lab = build_lab(Path(tmp) / "lab", socket_proxy_image=SOCKET_PROXY_TAG, probe_image=BUSYBOX_TAG)
+    # On disk (not a tmpfs /tmp): the lab's engine keeps its images there.
+    with tempfile.TemporaryDirectory(prefix="hardstep-bench-", dir="/var/tmp") as tmp:
+        lab = build_lab(Path(tmp) / "lab")
         bare_runs, wizard_runs = first_frames(lab.dir, args.runs)
-        check, code = check_time(lab.dir, args.runs)
+        started = time.time()
+        start_lab(lab, log=lambda line: None)  # the whole running stack: check time is a real host's
+        lab_start = time.time() - started
+        try:
+            check, code = check_time(lab.dir, args.runs)
+        finally:
+            stop_lab(lab)
 
     bare, bare_rss, bare_cpu = (median(x) for x in (bare_runs.frames, bare_runs.rss, bare_runs.cpu))
     wizard, wizard_rss, wizard_cpu = (median(x) for x in (wizard_runs.frames, wizard_runs.rss, wizard_runs.cpu))
@@ -156,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
           f"   peak RSS {wizard_rss:6.1f} MiB   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
     print(f"  first frame ratio (wizard / bare app): {pair_ratio(wizard_runs.frames, bare_runs.frames):.2f}"
           f"   (CPU {pair_ratio(wizard_runs.cpu, bare_runs.cpu):.2f})")
+    print(f"  practice lab started (first time)  {lab_start:8.1f} s    (images copied into its engine, stack up)")
     print(f"  hardstep check on the lab         {check * 1000:8.0f} ms   (exit {code}: "
           f"{'all checks pass' if code == 0 else 'some checks fail, as on an unhardened lab' if code == 1 else 'error'})")
     return 0

@@ -46,7 +46,7 @@ ACME_DIRECTORY = f"https://{PEBBLE}:14000/dir"
 IMAGES = {
     "busybox": "hardstep-test/busybox:1",
     "tools": "hardstep-test/tools:bookworm-2",
-    "socket_proxy": "hardstep-test/socket-proxy:1",
+    "socket_proxy": "hardstep-test/socket-proxy:2",
     "traefik": "hardstep-test/traefik:3.7.15",
     "synapse": "hardstep-test/synapse:1.163.2-1",
     "pebble": "hardstep-test/pebble:1",

@@ -10,9 +10,13 @@ with the engine's argument rules for ``clone`` (no new namespaces), ``clone3`` (
 C library falls back to ``clone``) and ``personality``. hardstep then blocks more, as the
 sandbox reference asks: tracing (``ptrace``, ``process_vm_*``, ``perf_event_open``, ``kcmp``,
 ``pidfd_getfd``), every mount call including the new mount API, ``io_uring`` and
-``userfaultfd``; ``socket()`` is allowed for AF_UNIX, and for AF_INET/AF_INET6 only with
-SOCK_STREAM or SOCK_DGRAM, so raw sockets and other families (packet, netlink, ...) fail with
-EPERM. Only the native 64-bit ABI is listed: 32-bit x86 calls (and ``socketcall``) are refused.
+``userfaultfd``; ``socket()`` is allowed for AF_UNIX, for AF_INET/AF_INET6 only with
+SOCK_STREAM or SOCK_DGRAM, and for AF_NETLINK only with NETLINK_ROUTE, so raw sockets and other
+families (packet, the other netlink families: netfilter, xfrm, audit...) fail with EPERM.
+NETLINK_ROUTE is what the C library's ``getifaddrs`` asks: without it coTURN finds no listener
+address and exits ("Cannot configure any meaningful IP listener address", seen in the lab once
+the daemon step made this profile the engine's default); changing routes or links through it
+needs CAP_NET_ADMIN, which containers do not have. Only the native 64-bit ABI is listed: 32-bit x86 calls (and ``socketcall``) are refused.
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ io_uring_setup io_uring_enter io_uring_register userfaultfd
 # Allowed only with the argument rules below.
 RULED = {"clone", "clone3", "personality", "socket"}
 
-AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK = 1, 2, 10, 16
+NETLINK_ROUTE = 0
 SOCK_STREAM, SOCK_DGRAM, SOCK_TYPE_MASK = 1, 2, 0xF
 # CLONE_NEWNS|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET|NEWCGROUP, as in the engine's profile.
 CLONE_NAMESPACE_FLAGS = 0x7E020000
@@ -69,6 +74,7 @@ def profile(names: list[str]) -> dict:
     for persona in (0x0, 0x8, 0x20000, 0x20008, 0xFFFFFFFF):
         rules.append({"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [arg(0, persona)]})
     rules.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [arg(0, AF_UNIX)]})
+    rules.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [arg(0, AF_NETLINK), arg(2, NETLINK_ROUTE)]})
     for family in (AF_INET, AF_INET6):
         for kind in (SOCK_STREAM, SOCK_DGRAM):
             rules.append({"names": ["socket"], "action": "SCMP_ACT_ALLOW",

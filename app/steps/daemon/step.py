@@ -121,7 +121,8 @@ class Daemon(Step):
             notes.append("icc reaches the default bridge only if no container runs on it during the restart "
                          "(live-restore keeps the old bridge for them)")
         notes.append("From now on every container without a seccomp profile of its own gets hardstep's: no raw, "
-                     "packet or netlink sockets, no ptrace, no mount. A container that needs them must name its "
+                     "packet or netlink sockets (reading the interfaces, NETLINK_ROUTE, stays open), no ptrace, no mount. "
+                     "A container that needs them must name its "
                      "own profile (--security-opt seccomp=...).")
         if host.os_release().get("NAME") in ("BurmillaOS", "RancherOS"):
             notes.append("BurmillaOS: keep these keys out of rancher.docker.extra_args (ros config get "
