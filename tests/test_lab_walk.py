@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,16 @@ def test_the_first_half_of_the_walk_applies_and_verifies(lab):
 
 def test_mid_walk_the_next_step_shows_its_plan(lab, snap_compare):
     """Half way: the steps so far verified, coturn-tls selected on its Plan tab (the files it edits)."""
+    # The plan names where it read coturn's version: from the running server, so wait for it to run
+    # (the acme step's first certificate made it reload).
+    engine = lab_engine(lab.dir)
+    try:
+        deadline = time.monotonic() + 60
+        while engine.client.containers.get("hslab-coturn").status != "running":
+            assert time.monotonic() < deadline, "hslab-coturn does not run after the acme step"
+            time.sleep(0.5)
+    finally:
+        engine.close()
     down = ["down"] * (WALK.index("coturn-tls") - WALK.index("private-network"))
     assert snap_compare(wizard(lab), terminal_size=SIZE, run_before=keys("c", *down, "2"))
 

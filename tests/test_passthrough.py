@@ -1,6 +1,7 @@
-"""The passthrough check against real routes on the engine: HAProxy stand-ins for Traefik's TLS
-entrypoint (tests/infra/sni_proxy.py), one passing TLS through by SNI, one terminating it, both
-published on loopback and named in ``[traefik] https_address``."""
+"""The passthrough check's edge cases against real routes on the engine: HAProxy stand-ins for
+Traefik's TLS entrypoint (tests/infra/sni_proxy.py, which says why), one passing TLS through by
+SNI, one terminating it, both published on loopback and named in ``[traefik] https_address``.
+Real Traefik's side of the check: tests/test_acme_traefik.py and tests/test_lab_walk.py."""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
 """STAND-INS for Traefik's TLS entrypoint, for the acme step's passthrough check.
 
-No Traefik binary can be installed on hardstep's test machines, so HAProxy (from the tools image)
-plays the two behaviours the check must tell apart, both for real on the Docker engine:
+Real Traefik (``tests/infra/traefik_image.py``, 3.0.4 and 3.7.15) proves the check where Traefik's
+own behaviour is the point: ``test_acme_traefik.py`` (a tlsChallenge resolver that takes the ACME
+challenge), ``test_acme_issuance.py`` and the lab walk. These HAProxy stand-ins stay only for the
+check's edge cases in ``test_passthrough.py`` (a terminating route and whose certificate it showed,
+no route, a stopped acme container, port 443 busy), where the behaviour asked of "Traefik" is plain
+SNI routing; moving them to real Traefik is left for later. HAProxy (from the tools image) plays
+the two behaviours the check must tell apart, both for real on the Docker engine:
 
 - ``start_traefik_passthrough_standin``: TCP mode, reads the SNI of the ClientHello and forwards
   the untouched TLS stream for the TURN domain to ``<backend>:443``, as a Traefik TCP router with
