@@ -6,6 +6,7 @@
 #   make test     setup + engine + images, then lint-imports and pytest (PYTEST_ARGS are passed through)
 #   make run      setup + engine + images, then the wizard's lab mode
 #   make bench    setup + engine + images, then the benchmarks
+#   make wheel    the wheel a host installs with pip: dist/hardstep-<version>-py3-none-any.whl
 #
 # Works from a fresh clone on a bare Debian 12 machine as root (that is what CI does).
 
@@ -22,11 +23,13 @@ STAMP := $(VENV)/.hardstep-installed
 PYTEST_ARGS ?=
 # Tests mostly wait on the Docker engine, so a few workers overlap that waiting even on 2 cores.
 TEST_WORKERS ?= 4
+# The version pyproject.toml declares (read when a target uses it).
+VERSION = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 
 # Debian packages the tests and the lab need (acl and attr: the tests of ACLs kept across an edit).
 DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev acl attr
 
-.PHONY: setup deb-packages engine images test run bench
+.PHONY: setup deb-packages engine images test run bench wheel
 
 setup: deb-packages $(STAMP)
 
@@ -81,3 +84,12 @@ run: setup engine images
 
 bench: setup engine images
 	$(VPY) -m tests.bench
+
+# Everything the program reads ships inside (assets/ as package data). pip builds in an isolated
+# environment with setuptools from the package index pip is configured with; build/ goes first,
+# since setuptools would carry files deleted since the last build into the wheel.
+wheel: $(STAMP)
+	rm -rf build
+	$(VPY) -m pip wheel -q --no-deps -w dist .
+	@test -f dist/hardstep-$(VERSION)-py3-none-any.whl
+	@echo "wheel: dist/hardstep-$(VERSION)-py3-none-any.whl"

@@ -14,28 +14,9 @@ import sys
 from pathlib import Path
 
 from app.config.settings import Config, save_config
-from tests.wizard_support import SNAPSHOT_VALUES, make_root
+from tests.wizard_support import FIRST_FRAME, SNAPSHOT_VALUES, make_root
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# The child prints its modules where Textual hands the first rendered main screen to the driver
-# (as tests/bench.py catches it), then leaves at once: no worker has started by then.
-FIRST_FRAME = """
-import json, os, sys
-from pathlib import Path
-from app.cli import make_engine
-from screens.app import HardstepApp
-
-class Probe(HardstepApp):
-    def _display(self, screen, renderable):
-        super()._display(screen, renderable)
-        if renderable is not None and type(screen).__name__ == "MainScreen":
-            print(json.dumps(sorted(sys.modules)), flush=True)
-            os._exit(0)
-
-tmp = Path(sys.argv[1])
-Probe(make_engine(tmp / "root", tmp / "config.toml", tmp / "state")).run(headless=True, size=(80, 24))
-"""
 
 # Loaded when first needed, in workers or with the first explanation, never for the first frame.
 HEAVY = ("docker", "httpx", "requests", "ruamel", "yaml", "tomlkit", "cryptography", "markdown_it")

@@ -60,6 +60,26 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
     return engine
 
 
+# A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
+# headless at 80x24), prints its modules where Textual hands the first rendered main screen to the
+# driver (as tests/bench.py catches it), then leaves at once: no worker has started by then.
+FIRST_FRAME = """
+import json, os, sys
+from pathlib import Path
+from app.cli import make_engine
+from screens.app import HardstepApp
+
+class Probe(HardstepApp):
+    def _display(self, screen, renderable):
+        super()._display(screen, renderable)
+        if renderable is not None and type(screen).__name__ == "MainScreen":
+            print(json.dumps(sorted(sys.modules)), flush=True)
+            os._exit(0)
+
+tmp = Path(sys.argv[1])
+Probe(make_engine(tmp / "root", tmp / "config.toml", tmp / "state")).run(headless=True, size=(80, 24))
+"""
+
 # Fixed names for snapshots: they must be the same on every machine, and no real stack uses them.
 SNAPSHOT_VALUES = {
     "docker": {"private_network": "hssnap-private", "socket_proxy_container": "hssnap-dockerproxy",

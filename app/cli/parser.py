@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="hardstep", parents=[common],
                                      description="Harden a Docker host running a Matrix stack, one verified step at a time.")
+    parser.add_argument("--version", action=VersionAction, help="print hardstep's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("wizard", parents=[common], help="open the wizard (the default)")
     lab = sub.add_parser("lab", parents=[common], help="open the wizard on a disposable practice host")
@@ -49,3 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("md", "html", "json"), default="md")
     report.add_argument("--output", default="-", metavar="FILE", help="where to write it; - (default): stdout")
     return parser
+
+
+class VersionAction(argparse.Action):
+    """``--version``, looked up only when asked: importlib.metadata stays out of every other start."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, help: str | None = None):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from app.version import version
+
+        print(f"hardstep {version()}")
+        parser.exit()

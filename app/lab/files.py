@@ -235,7 +235,7 @@ def _populate_root(root: Path) -> None:
             text = read_asset("lab", asset)
         except OSError as exc:
             raise HardstepError(f"lab: cannot read the bundled file assets/lab/{asset}: "
-                                f"{exc.strerror}; reinstall hardstep from a full checkout") from None
+                                f"{exc.strerror}; reinstall hardstep") from None
         _create_if_missing(target, text, mode)
     # Unpadded base64 of a 32-byte ed25519 seed: the format Synapse's --generate-keys writes.
     seed = base64.b64encode(secrets.token_bytes(32)).decode().rstrip("=")
