@@ -161,15 +161,17 @@ class Stack:
         except NotFound:
             self.client.networks.create(WEB_NETWORK, driver="bridge", labels={"io.hardstep.lab": "1"})
         self._ensure(self.specs[0], log)
-        pebble = self._ensure(self.specs[1], log)
-        self._wait_for_log(pebble, b"Listening on: 0.0.0.0:14000", "the lab CA (pebble)")
+        pebble, started = self._ensure(self.specs[1], log)
+        if started:  # a pebble that ran already has answered long ago (its log has moved on since)
+            self._wait_for_log(pebble, b"Listening on: 0.0.0.0:14000", "the lab CA (pebble)")
 
     def start_services(self, log: Log) -> None:
         for spec in self.specs[2:]:
             self._ensure(spec, log)
 
     def _ensure(self, spec: LabContainer, log: Log):
-        """The container, created when missing and started when stopped; never recreated."""
+        """(the container, whether it was started now): created when missing, started when
+        stopped, never recreated."""
         from docker.errors import NotFound
 
         try:
@@ -177,9 +179,10 @@ class Stack:
         except NotFound:
             log(f"lab: creating {spec.name} ({spec.image})")
             container = self._create(spec)
-        if container.status != "running":
-            container.start()
-        return container
+        if container.status == "running":
+            return container, False
+        container.start()
+        return container, True
 
     def wait_ready(self, address: str, ca_pem: str, timeout: float) -> None:
         """Until Traefik serves both routed names with a certificate from the lab CA and Synapse
