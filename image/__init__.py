@@ -1,0 +1,1 @@
+"""hardstep's container image, for hosts without Python: ``make image`` (``python -m image.build``)."""
