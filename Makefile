@@ -100,4 +100,4 @@ wheel: $(STAMP)
 # The image installs the wheel and its dependencies' wheels, downloaded here first (the build
 # itself reaches no package index); skipped when the image of this very recipe exists.
 image: wheel engine
-	$(VPY) -m image.build --base '$(BASE)' dist/hardstep-$(VERSION)-py3-none-any.whl
+	$(VPY) -m tests.infra.hardstep_image --base '$(BASE)' dist/hardstep-$(VERSION)-py3-none-any.whl

@@ -1,7 +1,7 @@
 """hardstep's container image (``make image``), built from the wheel on the tools image and run
 against a host root bind-mounted at /host with the engine's socket.
 
-The image is built by the product's builder (``image.build``) with the tools image as BASE (no
+The image is built by the product's builder (``tests.infra.hardstep_image``) with the tools image as BASE (no
 registry here to pull python:3.11-slim from) under a test tag; the builder skips the build when
 that tag carries the recipe of this wheel already. The "/host" is a folder in tmp_path. For
 ``--pid host`` the target of the host namespaces is a STAND-IN (as in test_host_namespaces.py):
@@ -17,7 +17,7 @@ import json
 import docker
 import pytest
 
-from image.build import build_image
+from tests.infra.hardstep_image import build_image
 from tests.infra.images import TOOLS_TAG
 from tests.test_host_namespaces import PROGRAM, other_host  # noqa: F401 (a fixture)
 from tests.wheel_support import VERSION, build_wheel

@@ -27,8 +27,8 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, ImageNotFound
 
-from image.build import PYTHON_VERSION, platforms
-from image.build import download_wheels as fetch_wheels
+from tests.infra.hardstep_image import PYTHON_VERSION, platforms
+from tests.infra.hardstep_image import download_wheels as fetch_wheels
 from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
 
 SYNAPSE_VERSION = "1.163.2"

@@ -1,7 +1,7 @@
 """Build hardstep's container image from its wheel: ``make image`` runs this.
 
-``python -m image.build WHEEL [--base IMAGE] [--tag NAME:TAG ...]`` builds ``image/Dockerfile``
-on BASE (default ``python:3.11-slim``; any Debian-based image with Python 3.11 and its venv
+``python -m tests.infra.hardstep_image WHEEL [--base IMAGE] [--tag NAME:TAG ...]`` builds
+``tests/infra/hardstep.Dockerfile`` on BASE (default ``python:3.11-slim``; any Debian-based image with Python 3.11 and its venv
 module) and tags it ``hardstep:<version>`` and ``hardstep:latest`` unless tags are given.
 
 The build needs no package index: the wheels of hardstep's runtime dependencies are downloaded
@@ -11,6 +11,9 @@ into the build context with hardstep's wheel and installed with ``pip install --
 The build is skipped when the first tag already carries the recipe label of this build (base
 image, Dockerfile, wheel contents, wheelhouse). It uses the Docker SDK and the engine DOCKER_HOST
 names (the default socket when unset) and prints the build's progress.
+
+It lives with the test images' builders (whose wheel download it shares) because the repository's
+top level is fixed: app/ is the product's core, and a build tool is not part of it.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from typing import Callable
 import docker
 from docker.errors import DockerException, ImageNotFound
 
-DOCKERFILE = Path(__file__).with_name("Dockerfile")
+DOCKERFILE = Path(__file__).with_name("hardstep.Dockerfile")
 DEFAULT_BASE = "python:3.11-slim"
 RECIPE_LABEL = "org.hardstep.recipe"
 PYTHON_VERSION = "3.11"  # Debian bookworm's python3 and the default base's
@@ -149,7 +152,7 @@ def _tag(image: "docker.models.images.Image", tags: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m image.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tests.infra.hardstep_image", description=__doc__.splitlines()[0])
     parser.add_argument("wheel", type=Path, help="hardstep's wheel (make wheel)")
     parser.add_argument("--base", default=DEFAULT_BASE, help=f"base image (default {DEFAULT_BASE})")
     parser.add_argument("--tag", action="append", help="tag to give (repeatable; default hardstep:<version>, :latest)")

@@ -1,5 +1,5 @@
 # hardstep's container image, for hosts without Python (BurmillaOS). Built by `make image`
-# (image/build.py) from the wheel and a wheelhouse of its dependencies downloaded on the build
+# (tests/infra/hardstep_image.py) from the wheel and a wheelhouse of its dependencies downloaded on the build
 # machine, so the build itself needs no package index. See README, "Harden your own host".
 # BASE: any Debian-based image with Python 3.11 and its venv module (python:3.11-slim).
 ARG BASE=python:3.11-slim

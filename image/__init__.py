@@ -1,1 +1,0 @@
-"""hardstep's container image, for hosts without Python: ``make image`` (``python -m image.build``)."""
