@@ -7,6 +7,7 @@
 #   make run      setup + engine + images, then the wizard's lab mode
 #   make bench    setup + engine + images, then the benchmarks
 #   make wheel    the wheel a host installs with pip: dist/hardstep-<version>-py3-none-any.whl
+#   make image    the container image hardstep:<version> and :latest from the wheel (BASE=base image)
 #
 # Works from a fresh clone on a bare Debian 12 machine as root (that is what CI does).
 
@@ -21,6 +22,8 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.hardstep-installed
 PYTEST_ARGS ?=
+# The container image's base: Python 3.11 with its venv module on Debian (make image BASE=...).
+BASE ?= python:3.11-slim
 # Tests mostly wait on the Docker engine, so a few workers overlap that waiting even on 2 cores.
 TEST_WORKERS ?= 4
 # The version pyproject.toml declares (read when a target uses it).
@@ -29,7 +32,7 @@ VERSION = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproje
 # Debian packages the tests and the lab need (acl and attr: the tests of ACLs kept across an edit).
 DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev acl attr
 
-.PHONY: setup deb-packages engine images test run bench wheel
+.PHONY: setup deb-packages engine images test run bench wheel image
 
 setup: deb-packages $(STAMP)
 
@@ -93,3 +96,8 @@ wheel: $(STAMP)
 	$(VPY) -m pip wheel -q --no-deps -w dist .
 	@test -f dist/hardstep-$(VERSION)-py3-none-any.whl
 	@echo "wheel: dist/hardstep-$(VERSION)-py3-none-any.whl"
+
+# The image installs the wheel and its dependencies' wheels, downloaded here first (the build
+# itself reaches no package index); skipped when the image of this very recipe exists.
+image: wheel engine
+	$(VPY) -m tests.infra.hardstep_image --base '$(BASE)' dist/hardstep-$(VERSION)-py3-none-any.whl

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from app.config.settings import Config, save_config
+from tests.wheel_support import ROOT, VERSION, build_wheel
 from tests.wizard_support import FIRST_FRAME, SNAPSHOT_VALUES, make_root
 
-ROOT = Path(__file__).resolve().parent.parent
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
-SOURCES = ("pyproject.toml", "README.md", "app", "screens", "assets")
-CACHES = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 # Run by the installed interpreter: where things came from, every asset as app.assets hands it
 # out, every step's text, and the practice lab's files written (no engine started).
@@ -76,16 +71,7 @@ def _run(*argv: str | Path, cwd: str | Path = "/", timeout: int = 180) -> subpro
 def installed(tmp_path_factory) -> dict[str, Path]:
     """The wheel, and a fresh virtualenv it is installed into."""
     tmp = tmp_path_factory.mktemp("package")
-    (tmp / "src").mkdir()
-    for name in SOURCES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp / "src" / name, ignore=CACHES)
-        else:
-            shutil.copy2(source, tmp / "src" / name)
-    _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp / "dist", tmp / "src")
-    wheel = tmp / "dist" / f"hardstep-{VERSION}-py3-none-any.whl"
-    assert wheel.is_file(), sorted(p.name for p in (tmp / "dist").iterdir())
+    wheel = build_wheel(tmp)
 
     venv = tmp / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,24 @@ def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | N
     from app.host.local import LocalHost
     from app.engine.state import StateStore
 
+    root = root or os.environ.get("HARDSTEP_ROOT") or None  # the container image sets /host
     if root is not None and not Path(root).is_dir():
         raise HardstepError(f"--root {root} is not a directory")
     config = load_config(config_path)
-    return Engine(LocalHost(root or "/", docker_endpoint=config.docker.endpoint), config, StateStore(state_dir))
+    host = LocalHost(root or "/", docker_endpoint=config.docker.endpoint, host_namespaces=host_namespaces())
+    return Engine(host, config, StateStore(state_dir))
+
+
+def host_namespaces() -> int | None:
+    """HARDSTEP_HOST_NAMESPACES: the process whose namespaces the host's commands run in (the
+    container image sets 1, the host's init under ``--pid host``); unset or empty: right here."""
+    value = os.environ.get("HARDSTEP_HOST_NAMESPACES", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise HardstepError(f"HARDSTEP_HOST_NAMESPACES={value!r} is not a process id; "
+                            "set 1 (the host's init, with docker run --pid host) or leave it empty")
+    return int(value)
 
 
 def needs_docker(engine: "Engine", ids: list[str]) -> None:

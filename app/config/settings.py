@@ -159,6 +159,8 @@ def _plain(value: Any) -> Any:
 
 
 def default_config_path() -> Path:
+    if os.environ.get("HARDSTEP_CONFIG"):  # the container image: the host's /etc under /host
+        return Path(os.environ["HARDSTEP_CONFIG"])
     if os.geteuid() == 0:
         return Path("/etc/hardstep/config.toml")
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")

@@ -31,6 +31,8 @@ AUDIT_TEXT = ("time", "step", "action", "outcome", "command", "error")  # text, 
 
 
 def default_state_dir() -> Path:
+    if os.environ.get("HARDSTEP_STATE_DIR"):  # the container image: the host's /var/lib under /host
+        return Path(os.environ["HARDSTEP_STATE_DIR"])
     if os.geteuid() == 0:
         return Path("/var/lib/hardstep")
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")

@@ -4,6 +4,12 @@ Managed files live under a root prefix (``--root DIR`` maps ``/opt/x`` to ``DIR/
 practice lab and tests). /proc, /sys and /run are read from this machine as they are: they are
 the running kernel's and daemons', and a practice root has none of its own, so checks of the
 engine (its flags, its containers' first processes) look at the real engine in both cases.
+
+In hardstep's container image (run with ``--pid host``) the host's own programs are not in the
+container: with ``host_namespaces=PID`` (the image sets ``HARDSTEP_HOST_NAMESPACES=1``) every
+command runs through ``nsenter`` in that process's mount, UTS, IPC, network and PID namespaces
+(PID 1: the host's init), and ``which`` looks in that process's root, so ``ros``, ``systemctl``,
+``sshd -t`` and ``apparmor_parser`` are the host's.
 """
 
 from __future__ import annotations
@@ -20,14 +26,20 @@ from app.host.base import CommandResult, FileStat, Host
 from app.fileops import atomic_write
 
 _MAX_LINKS = 40  # as Linux's MAXSYMLINKS: more is a loop
+_NSENTER = ("nsenter", "--target")
+# Not the user namespace: a container's root is the host's root, and entering it is refused.
+_NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid")
+_HOST_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
     import docker
 
 
 class LocalHost(Host):
-    def __init__(self, root: Path | str = "/", docker_timeout: int = 30, docker_endpoint: str = ""):
+    def __init__(self, root: Path | str = "/", docker_timeout: int = 30, docker_endpoint: str = "",
+                 host_namespaces: int | None = None):
         self.root = Path(root).resolve()
+        self.host_namespaces = host_namespaces  # None: commands run right here
         self._docker_timeout = docker_timeout
         self._docker_endpoint = docker_endpoint  # empty: DOCKER_HOST, else the default socket
         self._docker: "docker.DockerClient | None" = None
@@ -119,15 +131,21 @@ class LocalHost(Host):
     def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:
         if isinstance(argv, str) or not all(isinstance(a, str) for a in argv):
             raise HardstepError("internal: commands are argument lists, never shell strings")
+        entered = [*_NSENTER, str(self.host_namespaces), *_NAMESPACES, "--"] if self.host_namespaces else []
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input,
+            done = subprocess.run([*entered, *argv], capture_output=True, text=True, timeout=timeout, input=input,
                                   env={**os.environ, "LC_ALL": "C"})
         except subprocess.TimeoutExpired as exc:
             raise CommandTimeout(str(exc)) from None  # the same words subprocess uses
         return CommandResult(list(argv), done.returncode, done.stdout, done.stderr)
 
     def which(self, name: str) -> str | None:
-        return shutil.which(name)
+        if self.host_namespaces is None:
+            return shutil.which(name)
+        # The host's PATH dirs as the target process sees its root; the answer is the host's path.
+        top = f"/proc/{self.host_namespaces}/root"
+        found = shutil.which(name, path=os.pathsep.join(top + d for d in _HOST_PATH))
+        return found[len(top):] if found else None
 
     # --- the running system: this machine's, whatever the root prefix ------------------------
     def selinux_enforcing(self) -> bool:

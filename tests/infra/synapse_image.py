@@ -19,24 +19,21 @@ from __future__ import annotations
 
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
 from docker.errors import BuildError, ImageNotFound
 
+from tests.infra.hardstep_image import PYTHON_VERSION, platforms
+from tests.infra.hardstep_image import download_wheels as fetch_wheels
 from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
 
 SYNAPSE_VERSION = "1.163.2"
 SYNAPSE_TAG = f"hardstep-test/synapse:{SYNAPSE_VERSION}-1"
-PYTHON_VERSION = "3.11"  # Debian bookworm's python3
 WHEELHOUSE = Path("/var/tmp/hardstep-test-wheels") / f"synapse-{SYNAPSE_VERSION}-cp311-{platform.machine()}"
-# bookworm has glibc 2.36: every manylinux wheel up to that runs there (newest preferred).
-GLIBC_MINORS = range(36, 16, -1)
 
 
 def _dockerfile(recipe: str) -> str:
@@ -58,39 +55,17 @@ CMD ["python", "-m", "synapse.app.homeserver", "--config-path", "/data/homeserve
 """
 
 
-def _platforms() -> list[str]:
-    arch = platform.machine()
-    return [f"manylinux_2_{minor}_{arch}" for minor in GLIBC_MINORS] + [
-        f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}", f"linux_{arch}"]
-
-
 def _recipe(client: docker.DockerClient) -> str:
     try:
         base = client.images.get(TOOLS_TAG).id
     except ImageNotFound:
         base = "missing"
-    return _hash("synapse-v1", base, SYNAPSE_VERSION, PYTHON_VERSION, _dockerfile(""), *_platforms())
+    return _hash("synapse-v1", base, SYNAPSE_VERSION, PYTHON_VERSION, _dockerfile(""), *platforms())
 
 
 def download_wheels(log: Log = _quiet) -> Path:
     """The wheelhouse for SYNAPSE_VERSION, downloaded once (binary wheels only)."""
-    done = WHEELHOUSE / ".complete"
-    if done.exists():
-        log(f"  wheels reused from {WHEELHOUSE}")
-        return WHEELHOUSE
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-           "--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp",
-           *[arg for p in _platforms() for arg in ("--platform", p)],
-           "-d", str(WHEELHOUSE), f"matrix-synapse=={SYNAPSE_VERSION}"]
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        tail = "\n".join(line for line in (proc.stdout + proc.stderr).splitlines() if "is ignored" not in line)
-        raise RuntimeError(f"pip download of matrix-synapse=={SYNAPSE_VERSION} failed:\n{tail[-3000:]}")
-    done.write_text(SYNAPSE_VERSION + "\n")
-    log(f"  downloaded {len(list(WHEELHOUSE.glob('*.whl')))} wheels in {time.monotonic() - t0:.0f}s")
-    return WHEELHOUSE
+    return fetch_wheels([f"matrix-synapse=={SYNAPSE_VERSION}"], WHEELHOUSE, log)
 
 
 def build_synapse(client: docker.DockerClient, tag: str = SYNAPSE_TAG, log: Log = _quiet) -> None:
