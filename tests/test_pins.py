@@ -229,7 +229,7 @@ def test_the_route_check_fails_naming_an_unusable_ca_file(server, tmp_path):
 
 def test_the_dtls_handshake_connects_to_the_pin(tmp_path):
     """The DTLS check runs openssl from here: a pinned name is handed over as its address."""
-    from app.steps.coturn_tls.coturn import dtls_certificate
+    from app.net.dtls import dtls_certificate
 
     leaf = trustme.CA().issue_cert(NAME)
     leaf.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
@@ -242,11 +242,10 @@ def test_the_dtls_handshake_connects_to_the_pin(tmp_path):
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert any("ACCEPT" in served.stdout.readline() for _ in range(5))  # after a DH note
-        host = LocalHost(tmp_path)
-        der, why = dtls_certificate(host, NAME, port, NAME, timeout=5)
+        der, why = dtls_certificate(NAME, port, NAME, timeout=5)
         assert der is None and f"no DTLS handshake on UDP {NAME}:{port}" in why
         pins.configure([f"{NAME}=127.0.0.1"])
-        der, why = dtls_certificate(host, NAME, port, NAME, timeout=5)
+        der, why = dtls_certificate(NAME, port, NAME, timeout=5)
         assert der == pem_certificates(leaf.cert_chain_pems[0].bytes())[0], why
     finally:
         served.kill()

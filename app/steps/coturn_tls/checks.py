@@ -154,7 +154,7 @@ class TurnChecks:
         return self.check(name, True, detail, **evidence)
 
     def dtls_check(self, host: "Host", config: "Config") -> CheckResult:
-        from app.steps.coturn_tls.coturn import dtls_certificate
+        from app.net.dtls import dtls_certificate
         from app.net.tls import describe
 
         address, port = tls_target(config)
@@ -162,7 +162,7 @@ class TurnChecks:
         if not config.turn.dtls:
             return self.check(name, None, "skipped: DTLS is off in settings ([turn] dtls)")
         try:
-            der, why = dtls_certificate(host, address, port, config.turn.domain)
+            der, why = dtls_certificate(address, port, config.turn.domain)
         except FileNotFoundError:
             return self.check(name, None, "skipped: openssl is not installed on this machine (apt install openssl)")
         if der is None:

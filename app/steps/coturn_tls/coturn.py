@@ -6,7 +6,6 @@
 - ``tls_options``: the version table: which TLS/DTLS options to write and which to comment out.
 - ``RestartChecked`` / ``SignalContainer``: a restart that proves coTURN stayed up, and SIGUSR2,
   which makes coturn reload its certificate without dropping calls.
-- ``dtls_certificate``: the certificate a DTLS handshake on UDP presents (``openssl s_client``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.containers.actions import RestartContainer, find_container
-from app.errors import ApplyError, CommandTimeout
+from app.errors import ApplyError
 
 if TYPE_CHECKING:
     from app.host.base import Host
@@ -148,26 +147,3 @@ class SignalContainer(Action):
         time.sleep(1)  # coturn reloads in its own thread
         ctx.log(f"sent {self.signal} to {self.name}")
         return []
-
-
-def dtls_certificate(host: "Host", address: str, port: int, server_name: str,
-                     timeout: float = 8) -> tuple[bytes | None, str]:
-    """(DER of the certificate a DTLS handshake on UDP presents, "") or (None, why not).
-
-    Raises FileNotFoundError when openssl is not installed here."""
-    from app.net import pins
-    from app.net.tls import pem_certificates
-
-    target = pins.address(address)  # [checks] resolve holds for openssl's handshake too
-    target = f"[{target}]" if ":" in target else target
-    argv = ["openssl", "s_client", "-dtls", "-connect", f"{target}:{port}", "-servername", server_name]
-    try:
-        run = host.run(argv, timeout=timeout, input="")  # stdin closed: s_client exits after the handshake
-    except CommandTimeout:
-        return None, f"no DTLS answer on UDP {address}:{port} within {timeout:.0f}s"
-    match = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", run.stdout, re.DOTALL)
-    found = pem_certificates(match[0].encode()) if match else []
-    if run.returncode != 0 or not found:
-        said = [line for line in (run.stderr + run.stdout).splitlines() if "error" in line.lower()]
-        return None, f"no DTLS handshake on UDP {address}:{port}" + (f" ({said[0].strip()[:160]})" if said else "")
-    return found[0], ""
