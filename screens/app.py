@@ -40,7 +40,7 @@ class HardstepApp(App[None]):
     def _welcome_first(self) -> bool:
         """The welcome screen comes first on a first run (no settings yet) and in the lab, which
         it introduces."""
-        from app.lab import is_lab_config
+        from app.lab.guard import is_lab_config
 
         return not self.engine.config.exists or is_lab_config(self.engine.config)
 

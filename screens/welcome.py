@@ -67,7 +67,7 @@ class WelcomeScreen(EngineScreen[None]):
         self.handlers = {"detect": self._detected}
 
     def compose(self) -> ComposeResult:
-        from app.lab import is_lab_config
+        from app.lab.guard import is_lab_config
         from app.lab.stack import ABOUT
 
         lab = is_lab_config(self.engine.config)

@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed")
     args = parser.parse_args(argv)
 
-    from app.lab import build_lab, start_lab, stop_lab
+    from app.lab.files import build_lab
+    from app.lab.run import start_lab, stop_lab
 
     # On disk (not a tmpfs /tmp): the lab's engine keeps its images there.
     with tempfile.TemporaryDirectory(prefix="hardstep-bench-", dir="/var/tmp") as tmp:

@@ -12,7 +12,8 @@ from ruamel.yaml import YAML
 
 from app.config.settings import FIELDS, Config, load_config
 from app.errors import ConfigError, HardstepError
-from app.lab import LAB_PREFIX, build_lab, default_lab_dir, is_lab_config, lab_engine
+from app.lab.files import build_lab, default_lab_dir, lab_engine
+from app.lab.guard import LAB_PREFIX, is_lab_config
 
 HOST_FILES = (
     "opt/traefik/traefik.toml",

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from app.lab import build_lab, lab_engine, stop_lab
+from app.lab.files import build_lab, lab_engine
+from app.lab.run import stop_lab
 from app.steps import step_ids
 
 pytestmark = pytest.mark.docker

@@ -33,7 +33,7 @@ from importlib.resources import files
 from pathlib import Path
 import app, assets, screens
 from app.assets import asset_path, read_asset
-from app.lab import build_lab
+from app.lab.files import build_lab
 from app.shared import apparmor, seccomp
 from app.steps import get_step, step_ids
 
@@ -134,7 +134,7 @@ def test_a_checkout_that_is_not_installed_takes_its_version_from_pyproject():
 
 def test_an_install_without_the_assets_package_says_so_in_one_line(monkeypatch, tmp_path):
     from app.errors import HardstepError
-    from app.lab import build_lab
+    from app.lab.files import build_lab
 
     monkeypatch.setitem(sys.modules, "assets", None)  # as if the package were missing: import fails
     with pytest.raises(HardstepError) as refused:

@@ -44,6 +44,8 @@ def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
     steps = [m for m in modules if m.startswith("app.steps.")]
     assert [m for m in steps if m.count(".") > 2 and not m.endswith(".settings")] == []
     assert [m for m in modules if m in LATER_WIDGETS] == []
+    # Is this the lab? The guard answers; the lab's files, engine and stack code stay unloaded.
+    assert sorted(m for m in modules if m.startswith("app.lab")) == ["app.lab", "app.lab.guard"]
     # Only what the main screen needs: no dialog, no settings or welcome screen yet.
     assert [m for m in modules if m in ("screens.dialogs", "screens.settings", "screens.welcome",
                                         "screens.picker")] == []

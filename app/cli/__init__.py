@@ -93,7 +93,8 @@ def open_wizard(args: argparse.Namespace, wizard: Wizard | None, engine: "Engine
 
 
 def open_lab(args: argparse.Namespace, wizard: Wizard | None) -> int:
-    from app.lab import build_lab, start_lab, stop_lab
+    from app.lab.files import build_lab
+    from app.lab.run import start_lab, stop_lab
 
     lab = build_lab(args.dir, socket_proxy_image=args.socket_proxy_image, probe_image=args.probe_image)
     if args.stop:

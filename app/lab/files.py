@@ -4,9 +4,8 @@
 coTURN, os-release, daemon.json) in their unhardened state, writes ``<lab>/config.toml`` naming
 only ``hslab-*`` containers and networks and aiming hardstep at the lab's own engine, and
 ``<lab>/state/``. It starts nothing (``app.lab.start_lab`` does). Running it again only adds what
-is missing, so practice edits and recorded state survive. The guard ``ensure_lab_config`` makes
-the lab refuse a config that names anything without the prefix: the lab can never touch a real
-stack, even after someone hand-edits its config.
+is missing, so practice edits and recorded state survive. The guard (``app.lab.guard``) makes
+the lab refuse a config that names anything without the prefix.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ from app.fileops import atomic_write
 from app.host.local import LocalHost
 from app.lab import stack
 from app.lab.engine import LabEngine
+from app.lab.guard import LAB_PREFIX, ensure_lab_config, name_fields
 
-LAB_PREFIX = "hslab-"
 
 # Files of the lab host that come from assets/lab/: path on the host -> (asset name, mode).
 # Paths follow the config defaults, so the lab config needs no path overrides.
@@ -102,11 +101,6 @@ def default_lab_dir() -> Path:
     return Path(base) / "hardstep" / "lab"
 
 
-def _name_fields() -> list[cfg.Field]:
-    """Every config key that names a Docker container or network."""
-    return [f for f in cfg.FIELDS if f.kind == "name"]
-
-
 def lab_engine(lab_dir: Path) -> LabEngine:
     """The lab's engine for the lab in ``lab_dir`` (nothing is started)."""
     return LabEngine(lab_dir, lab_dir / "root", LocalHost("/"))
@@ -117,7 +111,7 @@ def lab_values(lab_dir: Path, socket_proxy_image: str | None = None, probe_image
     lab's engine, restarts only it, reaches the lab's names at its address and trusts its CA."""
     engine = lab_engine(lab_dir)
     values: dict[str, dict] = {}
-    for spec in _name_fields():
+    for spec in name_fields():
         values.setdefault(spec.section, {})[spec.key] = LAB_PREFIX + spec.default
     values["docker"] |= {"endpoint": engine.url, "socket": str(engine.socket),
                          "restart_command": engine.restart_argv(), "restart_timeout": 90,
@@ -129,39 +123,6 @@ def lab_values(lab_dir: Path, socket_proxy_image: str | None = None, probe_image
     values["checks"] = {"resolve": [f"{name}={engine.address}" for name in stack.PUBLIC_NAMES],
                         "ca_file": stack.LAB_CA}
     return values
-
-
-def is_lab_config(config: cfg.Config) -> bool:
-    """True when every container and network name in ``config`` starts with the lab prefix."""
-    return not _foreign_names(config)
-
-
-def _foreign_names(config: cfg.Config) -> list[str]:
-    """Settings that name a container or network (one, or a list of them) without the prefix."""
-    foreign = [
-        f"{spec.name} = {config.value(spec.section, spec.key)!r}"
-        for spec in _name_fields()
-        if not str(config.value(spec.section, spec.key)).startswith(LAB_PREFIX)
-    ]
-    for spec in cfg.FIELDS:
-        if spec.kind == "names":
-            outside = [n for n in config.value(spec.section, spec.key) if not str(n).startswith(LAB_PREFIX)]
-            if outside:
-                foreign.append(f"{spec.name} = {outside!r}")
-    return foreign
-
-
-def ensure_lab_config(config: cfg.Config) -> cfg.Config:
-    """Return ``config`` when it is a lab config; raise HardstepError naming the offenders if not."""
-    foreign = _foreign_names(config)
-    if foreign:
-        where = config.path or "the lab config"
-        raise HardstepError(
-            f"lab: {where} names Docker objects without the {LAB_PREFIX!r} prefix "
-            f"({'; '.join(foreign)}); the lab refuses to run so it cannot touch a real stack. "
-            f"Put the prefix back or delete the file to have it recreated."
-        )
-    return config
 
 
 def build_lab(directory: Path | None = None, *, socket_proxy_image: str | None = None,
