@@ -163,7 +163,8 @@ def test_a_certificate_for_another_name_is_replaced_and_comes_back(engine):
     check = by_name(engine.check("acme"))[CERT_CHECK]
     assert check.ok is False and check.detail == f"{cert} is for other.example.org, not {DOMAIN}: the acme step gets one for it"
     assert type(engine.plan("acme").actions[-1]).__name__ == "IssueFirstCertificate"
-    assert engine.apply("acme").ok
+    outcome = engine.apply("acme")
+    assert outcome.ok, (outcome.error, [(c.name, c.detail) for c in outcome.checks if not c.ok])
     assert by_name(engine.check("acme"))[CERT_CHECK].ok is True
     assert engine.host.read_bytes(cert) != before[0]
     assert engine.rollback("acme").ok
