@@ -25,7 +25,8 @@ LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "te
                  "textual.widgets._progress_bar")
 
 
-def first_frame_modules(tmp_path: Path) -> list[str]:
+def first_frame(tmp_path: Path) -> tuple[list[str], int]:
+    """The modules loaded at the first frame, and the full garbage collections run since the app was made."""
     make_root(tmp_path)
     save_config(Config(SNAPSHOT_VALUES), tmp_path / "config.toml")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
@@ -33,7 +34,12 @@ def first_frame_modules(tmp_path: Path) -> list[str]:
     done = subprocess.run([sys.executable, "-c", FIRST_FRAME, str(tmp_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    *_, counts, modules = done.stdout.strip().splitlines()
+    return json.loads(modules), json.loads(counts)["full_collections"]
+
+
+def first_frame_modules(tmp_path: Path) -> list[str]:
+    return first_frame(tmp_path)[0]
 
 
 def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
@@ -49,3 +55,11 @@ def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
     # Only what the main screen needs: no dialog, no settings or welcome screen yet.
     assert [m for m in modules if m in ("screens.dialogs", "screens.settings", "screens.welcome",
                                         "screens.picker")] == []
+
+
+def test_no_full_garbage_collection_runs_before_the_first_frame(tmp_path):
+    """A full collection walks every object Textual and hardstep loaded (a tenth of the frame):
+    the app leaves them to the collector only once its first frame is out."""
+    modules, full_collections = first_frame(tmp_path)
+    assert "screens.main" in modules
+    assert full_collections == 0

@@ -61,18 +61,27 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 
 
 # A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
-# headless at 80x24), prints its modules where Textual hands the first rendered main screen to the
-# driver (as tests/bench.py catches it), then leaves at once: no worker has started by then.
+# headless at 80x24), prints where Textual hands the first rendered main screen to the driver (as
+# tests/bench.py catches it) how many full (generation 2) garbage collections ran since the app
+# was made, then, on the last line, its modules, and leaves at once: no worker has started by then.
 FIRST_FRAME = """
-import json, os, sys
+import gc, json, os, sys
 from pathlib import Path
 from app.cli import make_engine
 from screens.app import HardstepApp
 
+full = []
+gc.callbacks.append(lambda phase, info: full.append(1) if phase == "start" and info["generation"] == 2 else None)
+
 class Probe(HardstepApp):
+    def __init__(self, engine):
+        super().__init__(engine)
+        full.clear()  # count from here: what loading Textual costs is the bare app's too
+
     def _display(self, screen, renderable):
         super()._display(screen, renderable)
         if renderable is not None and type(screen).__name__ == "MainScreen":
+            print(json.dumps({"full_collections": len(full)}), flush=True)
             print(json.dumps(sorted(sys.modules)), flush=True)
             os._exit(0)
 
