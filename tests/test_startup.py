@@ -25,8 +25,8 @@ LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "te
                  "textual.widgets._progress_bar")
 
 
-def first_frame(tmp_path: Path) -> tuple[list[str], int]:
-    """The modules loaded at the first frame, and the full garbage collections run since the app was made."""
+def first_frame(tmp_path: Path) -> tuple[list[str], dict]:
+    """The modules loaded at the first frame, and what the probe counted (``FIRST_FRAME``)."""
     make_root(tmp_path)
     save_config(Config(SNAPSHOT_VALUES), tmp_path / "config.toml")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
@@ -35,7 +35,7 @@ def first_frame(tmp_path: Path) -> tuple[list[str], int]:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     *_, counts, modules = done.stdout.strip().splitlines()
-    return json.loads(modules), json.loads(counts)["full_collections"]
+    return json.loads(modules), json.loads(counts)
 
 
 def first_frame_modules(tmp_path: Path) -> list[str]:
@@ -60,6 +60,20 @@ def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
 def test_no_full_garbage_collection_runs_before_the_first_frame(tmp_path):
     """A full collection walks every object Textual and hardstep loaded (a tenth of the frame):
     the app leaves them to the collector only once its first frame is out."""
-    modules, full_collections = first_frame(tmp_path)
+    modules, counted = first_frame(tmp_path)
     assert "screens.main" in modules
-    assert full_collections == 0
+    assert counted["full_collections"] == 0
+
+
+# What the Plan, Checks and Log tabs' widgets are styled by: their own DEFAULT_CSS, parsed when
+# they are mounted after the first frame, so start-up neither parses nor matches those rules.
+HIDDEN_TAB_SELECTORS = ("ActionList", "PlanView", "PlanOptions", ".plan-summary", ".plan-command",
+                        ".plan-option-help", "ChecksPanel", "#checks-table", "#check-evidence",
+                        "ActivityPanel", "#progress-bar", "#activity-log", "#plan-view", "#plan-options",
+                        "#checks-panel", "#activity")
+
+
+def test_the_first_frame_parses_no_style_of_the_hidden_tabs(tmp_path):
+    modules, counted = first_frame(tmp_path)
+    assert "#step-list" in counted["selected"]  # the probe did see the main screen's rules
+    assert [name for name in HIDDEN_TAB_SELECTORS if name in counted["selected"]] == []

@@ -63,7 +63,8 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 # A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
 # headless at 80x24), prints where Textual hands the first rendered main screen to the driver (as
 # tests/bench.py catches it) how many full (generation 2) garbage collections ran since the app
-# was made, then, on the last line, its modules, and leaves at once: no worker has started by then.
+# was made and the names its stylesheet's rules select, then, on the last line, its modules, and
+# leaves at once: no worker has started by then.
 FIRST_FRAME = """
 import gc, json, os, sys
 from pathlib import Path
@@ -81,7 +82,8 @@ class Probe(HardstepApp):
     def _display(self, screen, renderable):
         super()._display(screen, renderable)
         if renderable is not None and type(screen).__name__ == "MainScreen":
-            print(json.dumps({"full_collections": len(full)}), flush=True)
+            selected = sorted({name for rule in self.stylesheet.rules for name in rule.selector_names})
+            print(json.dumps({"full_collections": len(full), "selected": selected}), flush=True)
             print(json.dumps(sorted(sys.modules)), flush=True)
             os._exit(0)
 
