@@ -25,10 +25,10 @@ class HardstepApp(App[None]):
     def __init__(self, engine: "Engine") -> None:
         super().__init__()
         self.engine = engine
-        # The modules loaded so far (Textual's and ours) live as long as the program: until the
-        # first frame is out, the collector leaves them alone instead of walking them all in a
-        # full collection while the screen is composed (about a tenth of the first frame).
-        gc.freeze()
+        # No garbage collection until the first frame is out: composing the screen would trigger a
+        # full one that walks every object Textual and hardstep loaded (about a tenth of the first
+        # frame), and young ones besides. What start-up leaves behind is collected just after.
+        gc.disable()
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             # Every animation frame is a redraw sent over SSH; the wizard needs none.
             self.animation_level = "none"
@@ -50,7 +50,7 @@ class HardstepApp(App[None]):
         return not self.engine.config.exists or is_lab_config(self.engine.config)
 
     def on_mount(self) -> None:
-        self.call_after_refresh(gc.unfreeze)  # after the first frame: collect as usual again
+        self.call_after_refresh(gc.enable)  # after the first frame: collect as usual again
         if self._welcome_first():
             from screens.welcome import WelcomeScreen
 

@@ -62,7 +62,7 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 
 # A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
 # headless at 80x24), prints where Textual hands the first rendered main screen to the driver (as
-# tests/bench.py catches it) how many full (generation 2) garbage collections ran since the app
+# tests/bench.py catches it) how many garbage collections (and how many full ones) ran since the app
 # was made and the names its stylesheet's rules select, then, on the last line, its modules, and
 # leaves at once: no worker has started by then.
 FIRST_FRAME = """
@@ -71,19 +71,20 @@ from pathlib import Path
 from app.cli import make_engine
 from screens.app import HardstepApp
 
-full = []
-gc.callbacks.append(lambda phase, info: full.append(1) if phase == "start" and info["generation"] == 2 else None)
+collected = []
+gc.callbacks.append(lambda phase, info: collected.append(info["generation"]) if phase == "start" else None)
 
 class Probe(HardstepApp):
     def __init__(self, engine):
         super().__init__(engine)
-        full.clear()  # count from here: what loading Textual costs is the bare app's too
+        collected.clear()  # count from here: what loading Textual costs is the bare app's too
 
     def _display(self, screen, renderable):
         super()._display(screen, renderable)
         if renderable is not None and type(screen).__name__ == "MainScreen":
             selected = sorted({name for rule in self.stylesheet.rules for name in rule.selector_names})
-            print(json.dumps({"full_collections": len(full), "selected": selected}), flush=True)
+            print(json.dumps({"collections": len(collected), "full_collections": collected.count(2),
+                              "selected": selected}), flush=True)
             print(json.dumps(sorted(sys.modules)), flush=True)
             os._exit(0)
 
