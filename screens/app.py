@@ -25,10 +25,6 @@ class HardstepApp(App[None]):
     def __init__(self, engine: "Engine") -> None:
         super().__init__()
         self.engine = engine
-        # No garbage collection until the first frame is out: composing the screen would trigger a
-        # full one that walks every object Textual and hardstep loaded (about a tenth of the first
-        # frame), and young ones besides. What start-up leaves behind is collected just after.
-        gc.disable()
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             # Every animation frame is a redraw sent over SSH; the wizard needs none.
             self.animation_level = "none"
@@ -48,6 +44,13 @@ class HardstepApp(App[None]):
         from app.lab.guard import is_lab_config
 
         return not self.engine.config.exists or is_lab_config(self.engine.config)
+
+    def on_load(self) -> None:
+        # No garbage collection from the start of the run until the first frame is out: composing
+        # the screen would trigger a full one that walks every object Textual and hardstep loaded
+        # (about a tenth of the first frame), and young ones besides. What start-up leaves behind
+        # is collected just after (on_mount).
+        gc.disable()
 
     def on_mount(self) -> None:
         self.call_after_refresh(gc.enable)  # after the first frame: collect as usual again

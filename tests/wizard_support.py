@@ -61,10 +61,10 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 
 
 # A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
-# headless at 80x24), prints where Textual hands the first rendered main screen to the driver (as
-# tests/bench.py catches it) how many garbage collections (and how many full ones) ran since the app
-# was made and the names its stylesheet's rules select, then, on the last line, its modules, and
-# leaves at once: no worker has started by then.
+# headless at 80x24). Where Textual hands the first rendered main screen to the driver (as
+# tests/bench.py catches it) it prints how many garbage collections (and full ones) ran since the
+# app's run began (its Load event) and the names its stylesheet's rules select, then, on the last
+# line, its modules, and leaves at once: no worker has started by then.
 FIRST_FRAME = """
 import gc, json, os, sys
 from pathlib import Path
@@ -75,8 +75,7 @@ collected = []
 gc.callbacks.append(lambda phase, info: collected.append(info["generation"]) if phase == "start" else None)
 
 class Probe(HardstepApp):
-    def __init__(self, engine):
-        super().__init__(engine)
+    def on_load(self):  # runs before HardstepApp.on_load (Textual calls each class's handler)
         collected.clear()  # count from here: what loading Textual costs is the bare app's too
 
     def _display(self, screen, renderable):
