@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import TYPE_CHECKING
 
@@ -44,7 +45,15 @@ class HardstepApp(App[None]):
 
         return not self.engine.config.exists or is_lab_config(self.engine.config)
 
+    def on_load(self) -> None:
+        # No garbage collection from the start of the run until the first frame is out: composing
+        # the screen would trigger a full one that walks every object Textual and hardstep loaded
+        # (about a tenth of the first frame), and young ones besides. What start-up leaves behind
+        # is collected just after (on_mount).
+        gc.disable()
+
     def on_mount(self) -> None:
+        self.call_after_refresh(gc.enable)  # after the first frame: collect as usual again
         if self._welcome_first():
             from screens.welcome import WelcomeScreen
 

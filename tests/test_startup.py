@@ -25,7 +25,8 @@ LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "te
                  "textual.widgets._progress_bar")
 
 
-def first_frame_modules(tmp_path: Path) -> list[str]:
+def first_frame(tmp_path: Path) -> tuple[list[str], dict]:
+    """The modules loaded at the first frame, and what the probe counted (``FIRST_FRAME``)."""
     make_root(tmp_path)
     save_config(Config(SNAPSHOT_VALUES), tmp_path / "config.toml")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
@@ -33,7 +34,12 @@ def first_frame_modules(tmp_path: Path) -> list[str]:
     done = subprocess.run([sys.executable, "-c", FIRST_FRAME, str(tmp_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    *_, counts, modules = done.stdout.strip().splitlines()
+    return json.loads(modules), json.loads(counts)
+
+
+def first_frame_modules(tmp_path: Path) -> list[str]:
+    return first_frame(tmp_path)[0]
 
 
 def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
@@ -49,3 +55,25 @@ def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
     # Only what the main screen needs: no dialog, no settings or welcome screen yet.
     assert [m for m in modules if m in ("screens.dialogs", "screens.settings", "screens.welcome",
                                         "screens.picker")] == []
+
+
+def test_no_garbage_collection_runs_before_the_first_frame(tmp_path):
+    """A full collection walks every object Textual and hardstep loaded (a tenth of the frame):
+    the app lets the collector run only once its first frame is out."""
+    modules, counted = first_frame(tmp_path)
+    assert "screens.main" in modules
+    assert (counted["collections"], counted["full_collections"]) == (0, 0)
+
+
+# What the Plan, Checks and Log tabs' widgets are styled by: their own DEFAULT_CSS, parsed when
+# they are mounted after the first frame, so start-up neither parses nor matches those rules.
+HIDDEN_TAB_SELECTORS = ("ActionList", "PlanView", "PlanOptions", ".plan-summary", ".plan-command",
+                        ".plan-option-help", "ChecksPanel", "#checks-table", "#check-evidence",
+                        "ActivityPanel", "#progress-bar", "#activity-log", "#plan-view", "#plan-options",
+                        "#checks-panel", "#activity")
+
+
+def test_the_first_frame_parses_no_style_of_the_hidden_tabs(tmp_path):
+    modules, counted = first_frame(tmp_path)
+    assert "#step-list" in counted["selected"]  # the probe did see the main screen's rules
+    assert [name for name in HIDDEN_TAB_SELECTORS if name in counted["selected"]] == []

@@ -61,18 +61,29 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
 
 
 # A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
-# headless at 80x24), prints its modules where Textual hands the first rendered main screen to the
-# driver (as tests/bench.py catches it), then leaves at once: no worker has started by then.
+# headless at 80x24). Where Textual hands the first rendered main screen to the driver (as
+# tests/bench.py catches it) it prints how many garbage collections (and full ones) ran since the
+# app's run began (its Load event) and the names its stylesheet's rules select, then, on the last
+# line, its modules, and leaves at once: no worker has started by then.
 FIRST_FRAME = """
-import json, os, sys
+import gc, json, os, sys
 from pathlib import Path
 from app.cli import make_engine
 from screens.app import HardstepApp
 
+collected = []
+gc.callbacks.append(lambda phase, info: collected.append(info["generation"]) if phase == "start" else None)
+
 class Probe(HardstepApp):
+    def on_load(self):  # runs before HardstepApp.on_load (Textual calls each class's handler)
+        collected.clear()  # count from here: what loading Textual costs is the bare app's too
+
     def _display(self, screen, renderable):
         super()._display(screen, renderable)
         if renderable is not None and type(screen).__name__ == "MainScreen":
+            selected = sorted({name for rule in self.stylesheet.rules for name in rule.selector_names})
+            print(json.dumps({"collections": len(collected), "full_collections": collected.count(2),
+                              "selected": selected}), flush=True)
             print(json.dumps(sorted(sys.modules)), flush=True)
             os._exit(0)
 

@@ -35,6 +35,24 @@ class ActivityPanel(Vertical):
     """Log lines as the step runs; the progress bar shows only while a fraction is reported."""
 
     MAX_LINES = 2000
+    # Its rules come with it: parsed when the Log tab is filled, after the first frame.
+    DEFAULT_CSS = """
+    ActivityPanel {
+        height: 1fr;
+    }
+    #progress-label {
+        height: 1;
+        margin: 1 0 0 0;
+    }
+    #progress-bar {
+        height: 1;
+    }
+    #activity-log {
+        height: 1fr;
+        margin: 1 0 0 0;
+        overflow-x: hidden;
+    }
+    """
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

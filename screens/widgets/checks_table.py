@@ -29,6 +29,28 @@ def summary(results: list["CheckResult"]) -> str:
 class ChecksPanel(Vertical):
     """A summary line, the table of checks, and the full evidence of the highlighted check."""
 
+    # Its rules come with it: parsed when the Checks tab is filled, after the first frame.
+    DEFAULT_CSS = """
+    ChecksPanel {
+        height: 1fr;
+    }
+    #checks-summary {
+        height: auto;
+        padding: 1 0 0 0;
+    }
+    #checks-table {
+        height: auto;
+        max-height: 1fr;
+        margin: 1 0 0 0;
+    }
+    #check-evidence {
+        height: auto;
+        max-height: 6;
+        margin: 1 0 0 0;
+        color: $text-muted;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._results: list["CheckResult"] = []

@@ -36,6 +36,19 @@ def plan_notes(plan: "Plan") -> list[str]:
 class ActionList(Vertical):
     """Numbered changes. Commands and diffs are indented blocks, so wrapped lines stay indented."""
 
+    # The Plan tab's widgets carry their rules: parsed when first mounted, after the first frame.
+    DEFAULT_CSS = """
+    ActionList {
+        height: auto;
+    }
+    .plan-summary {
+        margin: 1 0 0 0;
+    }
+    .plan-command, .plan-diff {
+        padding: 0 0 0 3;
+    }
+    """
+
     def __init__(self, actions: list["Action"], **kwargs) -> None:
         super().__init__(**kwargs)
         self._actions = actions
@@ -55,6 +68,13 @@ class ActionList(Vertical):
 
 class PlanView(Vertical):
     """Shows the plan of the selected step, or why there is none."""
+
+    DEFAULT_CSS = """
+    PlanView {
+        height: auto;
+        padding: 1 1 0 0;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         yield Static(id="plan-message")
@@ -98,6 +118,17 @@ class PlanOptions(Vertical):
     Ticking one posts ``Toggled``; the screen saves the setting and makes the plan again. The
     label says "yes" or "no" as well, because without colour a checkbox's X looks the same
     ticked or not.
+    """
+
+    DEFAULT_CSS = """
+    PlanOptions {
+        height: auto;
+        padding: 1 1 0 0;
+    }
+    .plan-option-help {
+        color: $text-muted;
+        padding: 0 0 0 4;
+    }
     """
 
     class Toggled(Message):
