@@ -48,6 +48,12 @@ class Host(ABC):
     """Everything steps need from the managed machine. Paths are absolute host paths."""
 
     root: Path  # the prefix managed files live under; Path("/") for the machine itself
+    remote: bool = False  # True when the host is another machine (reached over SSH)
+
+    @property
+    def label(self) -> str:
+        """What messages call the host."""
+        return "this machine"
 
     # --- managed files ---------------------------------------------------------------------
     @abstractmethod
