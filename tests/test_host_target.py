@@ -48,3 +48,12 @@ def test_the_label_is_a_safe_file_name():
 
     for text in ("ssh://a.b-c_d@x.example.org:65535", "x", "u@1.2.3.4"):
         assert re.fullmatch(r"[A-Za-z0-9._@-]+", parse_target(text).label)
+
+
+def test_every_host_says_what_to_call_it():
+    from app.host import LocalHost
+    from app.host.ssh import SshHost
+
+    assert (LocalHost().label, LocalHost().remote) == ("this machine", False)
+    remote = SshHost(parse_target("admin@matrix.example.org:2222"))  # connects on first use only
+    assert (remote.label, remote.remote, remote.root.as_posix()) == ("ssh://admin@matrix.example.org:2222", True, "/")

@@ -32,6 +32,7 @@ from app.errors import CommandTimeout, HardstepError
 from app.host.base import CommandResult, FileStat, Host
 from app.host.links import resolve_links
 from app.host.ssh_files import atomic_write
+from app.host.ssh_proc import SCAN, command_lines
 from app.host.ssh_connect import endpoint, open_client
 from app.host.target import SshTarget
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:  # paramiko and the SDK are imported where they are used, not 
     import docker
     import paramiko
 
+_SCAN_FRESH = 2.0  # seconds a scan's command lines stand for a read of /proc/PID/cmdline
 _MISSING = "hardstep: program not found"  # what the command wrapper says when argv[0] is not there
 
 
@@ -56,6 +58,7 @@ class SshHost(Host):
         self._client: "paramiko.SSHClient | None" = None
         self._sftp: "paramiko.SFTPClient | None" = None
         self._docker: "docker.DockerClient | None" = None
+        self._scanned: tuple[float, dict[int, list[str] | None]] = (0.0, {})  # process_ids' command lines
 
     @property
     def label(self) -> str:
@@ -165,18 +168,18 @@ class SshHost(Host):
         command = (f"command -v {program} >/dev/null 2>&1 || {{ echo '{_MISSING}' >&2; exit 127; }}; "
                    f"LC_ALL=C exec {shlex.join(argv)}")
         code, out, err = self._exec(command, timeout, input)
-        if code == 127 and err.strip() == _MISSING:
+        if code == 127 and err.strip() == _MISSING.encode():
             raise FileNotFoundError(errno.ENOENT, f"No such file or directory on {self.label}", argv[0])
-        return CommandResult(list(argv), code, out, err)
+        return CommandResult(list(argv), code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
     def which(self, name: str) -> str | None:
         if not name or name.startswith("-"):
             return None
         code, out, _ = self._exec(f"command -v {shlex.quote(name)}", 30, None)
-        found = out.strip()
+        found = out.decode("utf-8", "replace").strip()
         return found if code == 0 and found.startswith("/") else None  # not a builtin or an alias
 
-    def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int, str, str]:
+    def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int, bytes, bytes]:
         """Run ``command`` in the remote user's shell: (exit status, stdout, stderr)."""
         channel = self.connection().get_transport().open_session(timeout=self._connect_timeout)
         try:
@@ -197,7 +200,7 @@ class SshHost(Host):
                     break
             if not channel.status_event.wait(max(deadline - time.monotonic(), 0)):
                 raise CommandTimeout(f"Command '{command}' timed out after {timeout:g} seconds on {self.label}")
-            return channel.recv_exit_status(), out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+            return channel.recv_exit_status(), bytes(out), bytes(err)
         finally:
             channel.close()
 
@@ -233,12 +236,22 @@ class SshHost(Host):
         return True  # the Docker API is the remote's own engine, whose processes its /proc shows
 
     def process_ids(self) -> list[int]:
-        return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
+        # One exec reads every command line too: a scan then asks process_argv of each pid.
+        _, out, err = self._exec(SCAN, 60, None)
+        scanned = command_lines(out, err.decode("utf-8", "replace"))
+        if scanned is None:
+            return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
+        self._scanned = (time.monotonic(), scanned)
+        return list(scanned)
 
     def process_name(self, pid: int) -> str | None:
         return self._kernel_text(f"/proc/{int(pid)}/comm")
 
     def process_argv(self, pid: int) -> list[str] | None:
+        # From the last scan, each pid once and only right after it; else read now.
+        taken, scanned = self._scanned
+        if int(pid) in scanned and time.monotonic() - taken < _SCAN_FRESH:
+            return scanned.pop(int(pid))
         data = self._kernel_bytes(f"/proc/{int(pid)}/cmdline")
         return None if data is None else data.decode("utf-8", "replace").split("\0")
 

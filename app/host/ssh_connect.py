@@ -12,6 +12,7 @@ import base64
 import getpass
 import hashlib
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,11 @@ def open_client(target: SshTarget, where: Endpoint, timeout: float) -> "paramiko
             raise SshError(f"{target}: cannot connect to {where.hostname} port {where.port} ({short_reason(exc)}); "
                            f"check the name, the port and that sshd runs there (try: {_ssh_command(where)})") from None
         raise
+    tcp = client.get_transport().sock
+    if isinstance(tcp, socket.socket):  # a TCP socket, not a ProxyCommand's pipe
+        # Many small request/answer exchanges (SFTP, the Docker API): Nagle's wait for the ACK of a
+        # request's first packet would stall each of them (OpenSSH's ssh sets it as well).
+        tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return client
 
 
