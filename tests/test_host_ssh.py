@@ -133,12 +133,22 @@ def test_commands_are_quoted_and_behave_as_local_ones(host):
     with pytest.raises(FileNotFoundError):
         host.run(["no-such-program-hardstep"])
     assert host.run(["sh", "-c", "exit 127"]).returncode == 127, "a program's own 127 is not a missing program"
-    with pytest.raises(CommandTimeout, match="timed out after 0.5 seconds"):
-        host.run(["sleep", "5"], timeout=0.5)
+    with pytest.raises(CommandTimeout, match=r"Command '\['sleep', '7.123'\]' timed out after 0.5 seconds"):
+        host.run(["sleep", "7.123"], timeout=0.5)
+    time.sleep(0.2)
+    assert not [p for p in Path("/proc").glob("[0-9]*/cmdline") if _read(p) == b"sleep\x007.123\x00"], \
+        "killed, as subprocess.run kills its child (sshd would let it run)"
     with pytest.raises(HardstepError, match="argument lists"):
         host.run("echo hi")  # type: ignore[arg-type]
     assert host.which("sshd") == "/usr/sbin/sshd" and host.which("docker") == "/usr/bin/docker"
     assert host.which("no-such-program-hardstep") is None and host.which("cd") is None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def test_the_remote_proc_sees_this_machine_s_processes(host):
@@ -180,6 +190,9 @@ def test_docker_goes_over_the_same_connection(host, ssh_server):
     host.close()
     assert host.read_text("/etc/hostname") and host.docker.ping()
     assert ssh_server.logins() == 2, "used again after close: one new connection"
+    host.connection().get_transport().close()  # the connection drops (a network hiccup)
+    assert host.docker.ping() and host.read_text("/etc/hostname")
+    assert ssh_server.logins() == 3, "reconnected once, for Docker and files alike"
 
 
 def test_no_docker_cli_on_the_remote_says_what_to_install(host, ssh_server):

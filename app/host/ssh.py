@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import posixpath
-import select
 import shlex
 import stat
 import threading
@@ -32,6 +31,7 @@ from app.errors import CommandTimeout, HardstepError
 from app.host.base import CommandResult, FileStat, Host
 from app.host.links import resolve_links
 from app.host.ssh_files import atomic_write
+from app.host.ssh_exec import MISSING, exec_command, split_pid, wrap
 from app.host.ssh_proc import SCAN, command_lines
 from app.host.ssh_connect import endpoint, open_client
 from app.host.target import SshTarget
@@ -41,7 +41,6 @@ if TYPE_CHECKING:  # paramiko and the SDK are imported where they are used, not 
     import paramiko
 
 _SCAN_FRESH = 2.0  # seconds a scan's command lines stand for a read of /proc/PID/cmdline
-_MISSING = "hardstep: program not found"  # what the command wrapper says when argv[0] is not there
 
 
 class SshHost(Host):
@@ -71,6 +70,9 @@ class SshHost(Host):
             transport = self._client.get_transport() if self._client is not None else None
             if transport is None or not transport.is_active():
                 self._sftp = None
+                if self._docker is not None:  # its pools hold channels of the lost connection
+                    self._docker.close()
+                    self._docker = None
                 where = endpoint(self.target, self._ssh_config)
                 self._client = open_client(self.target, where, self._connect_timeout)
             return self._client
@@ -163,12 +165,13 @@ class SshHost(Host):
     def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:
         if isinstance(argv, str) or not argv or not all(isinstance(a, str) for a in argv):
             raise HardstepError("internal: commands are argument lists, never shell strings")
-        # One exec: the shell says so when the program is missing (FileNotFoundError, as locally).
-        program = shlex.quote(argv[0])
-        command = (f"command -v {program} >/dev/null 2>&1 || {{ echo '{_MISSING}' >&2; exit 127; }}; "
-                   f"LC_ALL=C exec {shlex.join(argv)}")
-        code, out, err = self._exec(command, timeout, input)
-        if code == 127 and err.strip() == _MISSING.encode():
+        code, out, err = self._exec(wrap(argv), timeout, input)
+        pid, err = split_pid(err)
+        if code is None:
+            if pid.isdigit():
+                self._exec(f"kill -KILL {pid}", 10, None)
+            raise CommandTimeout(f"Command '{argv}' timed out after {timeout:g} seconds on {self.label}")
+        if code == 127 and err.strip() == MISSING:
             raise FileNotFoundError(errno.ENOENT, f"No such file or directory on {self.label}", argv[0])
         return CommandResult(list(argv), code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
@@ -179,30 +182,8 @@ class SshHost(Host):
         found = out.decode("utf-8", "replace").strip()
         return found if code == 0 and found.startswith("/") else None  # not a builtin or an alias
 
-    def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int, bytes, bytes]:
-        """Run ``command`` in the remote user's shell: (exit status, stdout, stderr)."""
-        channel = self.connection().get_transport().open_session(timeout=self._connect_timeout)
-        try:
-            channel.exec_command(command)
-            if input is not None:
-                channel.sendall(input.encode("utf-8"))
-            channel.shutdown_write()
-            out, err = bytearray(), bytearray()
-            deadline = time.monotonic() + timeout
-            while not channel.eof_received or channel.recv_ready() or channel.recv_stderr_ready():
-                if channel.recv_ready():
-                    out += channel.recv(65536)
-                elif channel.recv_stderr_ready():
-                    err += channel.recv_stderr(65536)
-                elif (left := deadline - time.monotonic()) > 0:
-                    select.select([channel], [], [], left)  # woken by data or the end of output
-                else:
-                    break
-            if not channel.status_event.wait(max(deadline - time.monotonic(), 0)):
-                raise CommandTimeout(f"Command '{command}' timed out after {timeout:g} seconds on {self.label}")
-            return channel.recv_exit_status(), bytes(out), bytes(err)
-        finally:
-            channel.close()
+    def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int | None, bytes, bytes]:
+        return exec_command(self.connection().get_transport(), command, timeout, input, self._connect_timeout)
 
     # --- the running system: the remote kernel's ----------------------------------------------
     def _kernel_bytes(self, path: str) -> bytes | None:
@@ -237,8 +218,8 @@ class SshHost(Host):
 
     def process_ids(self) -> list[int]:
         # One exec reads every command line too: a scan then asks process_argv of each pid.
-        _, out, err = self._exec(SCAN, 60, None)
-        scanned = command_lines(out, err.decode("utf-8", "replace"))
+        code, out, err = self._exec(SCAN, 60, None)
+        scanned = None if code is None else command_lines(out, err.decode("utf-8", "replace"))
         if scanned is None:
             return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
         self._scanned = (time.monotonic(), scanned)
@@ -269,6 +250,7 @@ class SshHost(Host):
     @property
     def docker(self) -> "docker.DockerClient":
         with self._lock:
+            self.connection()  # a lost connection is made again, and the client with it
             if self._docker is None:
                 from app.errors import DockerUnavailable
                 from app.host.ssh_docker import docker_over_ssh
