@@ -21,9 +21,10 @@ import tempfile
 from pathlib import Path
 
 import docker
-from docker.errors import BuildError, ImageNotFound
+from docker.errors import ImageNotFound
 
-from tests.infra.images import RECIPE_LABEL, TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
+from tests.infra.images import (RECIPE_LABEL, TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, build_local,
+                                 ensure_images, run_build)
 
 SSHD_TAG = "hardstep-test/sshd:1"
 DOCKER_CLI = Path("/usr/bin/docker")
@@ -66,12 +67,7 @@ def build_sshd(client: docker.DockerClient, tag: str = SSHD_TAG, log: Log = _qui
     with tempfile.TemporaryDirectory(prefix="hardstep-sshd-", dir="/var/tmp") as ctx:
         (Path(ctx) / "Dockerfile").write_text(_dockerfile(recipe))
         shutil.copy2(_docker_cli(), Path(ctx) / "docker")
-        try:
-            # Classic builder, local base image: pull=False so nothing is fetched from a registry.
-            client.images.build(path=ctx, tag=tag, pull=False, rm=True, forcerm=True)
-        except BuildError as exc:
-            lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
-            raise RuntimeError(f"building {tag} failed: {exc.msg}\n" + "\n".join(lines[-30:])) from None
+        build_local(client, ctx, tag)
 
 
 def ensure_sshd_image(client: docker.DockerClient, log: Log = _quiet) -> str:
