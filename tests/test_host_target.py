@@ -57,3 +57,30 @@ def test_every_host_says_what_to_call_it():
     assert (LocalHost().label, LocalHost().remote) == ("this machine", False)
     remote = SshHost(parse_target("admin@matrix.example.org:2222"))  # connects on first use only
     assert (remote.label, remote.remote, remote.root.as_posix()) == ("ssh://admin@matrix.example.org:2222", True, "/")
+
+
+NOT_SSH = """
+import socket, sys, threading
+from app.host.ssh import SshHost
+from app.host.target import parse_target
+server = socket.create_server(("127.0.0.1", 0))
+def answer():
+    while True:
+        peer, _ = server.accept()
+        peer.sendall(b"HTTP/1.1 400 Bad Request\\r\\n\\r\\n")
+        peer.close()
+threading.Thread(target=answer, daemon=True).start()
+SshHost(parse_target(f"127.0.0.1:{server.getsockname()[1]}"), connect_timeout=5).read_text("/etc/hostname")
+"""
+
+
+def test_a_port_that_is_not_ssh_is_one_line_and_no_traceback(tmp_path):
+    """paramiko's transport thread logs the failed handshake with a traceback: not on stderr."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", NOT_SSH], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert "SshError: ssh://127.0.0.1:" in done.stderr and "Error reading SSH protocol banner" in done.stderr
+    assert done.stderr.count("Traceback") == 1, "only the one of the uncaught error itself:\n" + done.stderr

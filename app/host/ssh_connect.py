@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import getpass
 import hashlib
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -74,6 +75,12 @@ def open_client(target: SshTarget, where: Endpoint, timeout: float) -> "paramiko
     """A connected, authenticated client; SshError (exit 2) with what to do when it cannot be."""
     import paramiko
 
+    # paramiko's transport thread logs a traceback for a failed handshake; the error raised here
+    # says it in one line instead (nothing configured: Python would print it to stderr).
+    quiet = logging.getLogger("paramiko")
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
     client = paramiko.SSHClient()
     for file in where.known_hosts:
         if os.path.isfile(file):
