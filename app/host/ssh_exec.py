@@ -1,0 +1,59 @@
+"""Commands on the remote over SSH exec channels, for ``SshHost``.
+
+sshd runs an exec request's command in the user's shell and, without a terminal, does not end the
+program when the channel closes: a command that timed out is killed here by its pid, which the
+wrapper prints first on stderr (``exec`` keeps the shell's pid), as ``subprocess.run`` kills its
+child.
+"""
+
+from __future__ import annotations
+
+import select
+import shlex
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import paramiko
+
+MISSING = b"hardstep: program not found"  # what the wrapper says when argv[0] is not there
+
+
+def wrap(argv: list[str]) -> str:
+    """``argv`` as one shell command, every argument quoted, with ``LC_ALL=C``; the shell's pid
+    first on stderr, and ``MISSING`` (exit 127) when the program is not there."""
+    return (f"echo $$ >&2; command -v {shlex.quote(argv[0])} >/dev/null 2>&1 || "
+            f"{{ echo '{MISSING.decode()}' >&2; exit 127; }}; LC_ALL=C exec {shlex.join(argv)}")
+
+
+def split_pid(err: bytes) -> tuple[str, bytes]:
+    """(the pid the wrapper printed, the program's own stderr)."""
+    pid, _, rest = err.partition(b"\n")
+    return pid.decode("ascii", "replace").strip(), rest
+
+
+def exec_command(transport: "paramiko.Transport", command: str, timeout: float, input: str | None,
+                 open_timeout: float) -> tuple[int | None, bytes, bytes]:
+    """Run ``command``: (exit status, None when it did not end within ``timeout``; stdout; stderr)."""
+    channel = transport.open_session(timeout=open_timeout)
+    try:
+        channel.exec_command(command)
+        if input is not None:
+            channel.sendall(input.encode("utf-8"))
+        channel.shutdown_write()  # no input: an empty stdin, never one that waits
+        out, err = bytearray(), bytearray()
+        deadline = time.monotonic() + timeout
+        while not channel.eof_received or channel.recv_ready() or channel.recv_stderr_ready():
+            if channel.recv_ready():
+                out += channel.recv(65536)
+            elif channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
+            elif (left := deadline - time.monotonic()) > 0:
+                select.select([channel], [], [], left)  # woken by data or the end of the output
+            else:
+                break
+        if not channel.status_event.wait(max(deadline - time.monotonic(), 0)):
+            return None, bytes(out), bytes(err)
+        return channel.recv_exit_status(), bytes(out), bytes(err)
+    finally:
+        channel.close()
