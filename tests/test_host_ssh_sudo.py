@@ -128,3 +128,17 @@ def test_as_rancher_files_are_served_by_the_sftp_server_sshd_names(ssh_server):
         with pytest.raises(HardstepError, match="^rancher on .* has password-less sudo, but no sftp-server .*"
                                                 "apt-get install openssh-sftp-server"):
             refused.read_text("/etc/hostname")
+
+
+def test_a_root_login_never_goes_through_sudo(ssh_server):
+    """sudo logs every command it runs (the host's auth log): as root there is nothing to log."""
+    assert ssh_server.container.exec_run(["sh", "-c", "echo 'Defaults logfile=/var/log/sudo.log' > "
+                                          "/etc/sudoers.d/log && chmod 0440 /etc/sudoers.d/log"]).exit_code == 0
+    for user, logged in ((None, False), (RANCHER, True)):
+        host = ssh_server.host(user=user)
+        try:
+            assert host.run(["id", "-u"]).stdout == "0\n" and host.read_text("/etc/shadow")
+        finally:
+            host.close()
+        log = ssh_server.container.exec_run(["cat", "/var/log/sudo.log"]).output
+        assert (b"COMMAND=" in log) == logged, log

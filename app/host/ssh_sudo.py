@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import paramiko
 
 ROOT, SUDO, USER = "root", "sudo", "user"
-PROBE = "id -u && id -un && sudo -n true"  # uid, name, then whether sudo asks for no password
+# uid, name, then (not root) whether sudo asks for no password: root's logins leave sudo's log alone.
+PROBE = 'id -u && id -un && { [ "$(id -u)" -eq 0 ] || sudo -n true; }'
 # The sftp-server sshd runs (``sshd -T`` says what its config makes of ``Subsystem sftp``; its config
 # file when sshd -T cannot run), else where distributions put it; ``internal-sftp`` is not a program.
 _SFTP_SERVER = r"""for p in "$(sshd -T 2>/dev/null | sed -n 's/^subsystem sftp \([^ ]*\).*/\1/p')" \
