@@ -1,7 +1,7 @@
 """A real OpenSSH server as the remote host for the tests of ``SshHost``.
 
-- ``sshd_image`` (session): ``tests.infra.sshd_image.ensure_sshd_image`` (Debian's openssh-server
-  and the docker CLI on the tools image), built once, then reused by tag.
+- ``sshd_image`` (session): ``tests.infra.sshd_image.ensure_sshd_image`` (Debian's openssh-server,
+  sudo and the docker CLI on the tools image), built once, then reused by tag.
 - ``ssh_server`` (function): a container ``unique("sshd")`` from it with a host key and a user key
   made for this test (ssh-keygen, Debian's openssh-client), root login by key only, sshd on a port
   published on 127.0.0.1 only, CAP_SYS_ADMIN as root has on a real host, the engine's socket at /var/run/docker.sock, ``pid_mode="host"``
@@ -9,11 +9,15 @@
   ``tmp_path`` mounted at the same path inside: files the remote edits are where the engine's
   bind mounts find them. ``ssh_server.config`` is an ssh config (Host alias, HostName 127.0.0.1,
   Port, User root, IdentityFile, UserKnownHostsFile holding the server's key) in ``tmp_path/ssh``.
+  The same key logs in as the image's non-root users: ``ssh_server.host(user=RANCHER)`` (password-less
+  sudo and the docker group, as on BurmillaOS) and ``user=ADMIN`` (sudo asks for a password, not in
+  the docker group, as on a typical VPS).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 import time
@@ -26,6 +30,7 @@ from app.host.ssh import SshHost
 from app.host.target import parse_target
 
 ALIAS = "hardstep-remote"
+RANCHER, ADMIN = "rancher", "admin"  # users of the image (tests/infra/sshd_image.py)
 SSHD_CONFIG = """\
 PermitRootLogin prohibit-password
 PasswordAuthentication no
@@ -61,12 +66,13 @@ class SshServer:
         self.config.write_text("\n".join(lines + ([f"  IdentityFile {self.user_key}"] if identity else [])) + "\n")
         return self.config
 
-    def host(self, **options) -> SshHost:
-        return SshHost(parse_target(ALIAS), ssh_config=self.config, **options)
+    def host(self, user: str | None = None, **options) -> SshHost:
+        """The host over SSH, logged in as ``user`` (None: the config's, root)."""
+        return SshHost(parse_target(f"{user}@{ALIAS}" if user else ALIAS), ssh_config=self.config, **options)
 
-    def logins(self) -> int:
-        """How many SSH logins the server accepted so far."""
-        return self.container.logs().decode("utf-8", "replace").count("Accepted publickey for root")
+    def logins(self, user: str = "root") -> int:
+        """How many SSH logins as ``user`` the server accepted so far."""
+        return self.container.logs().decode("utf-8", "replace").count(f"Accepted publickey for {user} ")
 
 
 def keygen(path: Path, comment: str) -> Path:
@@ -107,6 +113,15 @@ def ssh_server(tmp_path, unique, sshd_image, docker_client):
         "etc/ssh/sshd_config.d/hardstep-test.conf": (SSHD_CONFIG.encode(), 0o644),
         "root/.ssh/authorized_keys": (user_key.with_suffix(".pub").read_bytes(), 0o600)}))
     container.start()
+    # The test's key for the non-root users too, and rancher in the group of the engine's socket.
+    gid = os.stat("/var/run/docker.sock").st_gid
+    done = container.exec_run(["sh", "-ec", f"""
+        for u in {RANCHER} {ADMIN}; do
+            install -d -o $u -m 700 /home/$u/.ssh && install -o $u -m 600 /root/.ssh/authorized_keys /home/$u/.ssh/
+        done
+        getent group {gid} >/dev/null || groupadd -g {gid} docker-host
+        usermod -aG "$(getent group {gid} | cut -d: -f1)" {RANCHER}"""])
+    assert done.exit_code == 0, done.output
     container.reload()
     port = int(container.attrs["NetworkSettings"]["Ports"]["22/tcp"][0]["HostPort"])
     server = SshServer(container, port, tmp_path, keys, host_key.with_suffix(".pub"))

@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 
 from app.errors import CommandTimeout, HardstepError, HostKeyChanged, HostKeyUnknown, SshError
-from app.host.ssh import SshHost
-from app.host.target import parse_target
 from tests.fixtures_ssh import keygen
 
 pytestmark = pytest.mark.docker
@@ -105,24 +103,8 @@ def test_a_symlinked_config_is_written_where_it_lives_and_the_link_stays(host, s
     assert host.machine_path(str(link)) == str(link), "the remote's engine follows its own links"
 
 
-def test_a_file_root_cannot_read_as_another_user_says_to_connect_as_root(ssh_server):
-    secret = ssh_server.folder / "only-root"
-    secret.write_text("x")
-    os.chmod(secret, 0o600)
-    assert ssh_server.container.exec_run(["useradd", "-m", "-p", "*", "plain"]).exit_code == 0  # "*": no password, not locked
-    ssh_server.container.exec_run(["sh", "-c", "mkdir -p /home/plain/.ssh && cp /root/.ssh/authorized_keys "
-                                   "/home/plain/.ssh/ && chown -R plain /home/plain/.ssh"])
-    os.chmod(ssh_server.folder, 0o755)
-    plain = SshHost(parse_target(f"plain@{'hardstep-remote'}"), ssh_config=ssh_server.config)
-    try:
-        with pytest.raises(HardstepError, match="permission denied reading .*only-root on ssh://plain@hardstep-remote; "
-                                                 "connect as root"):
-            plain.read_text(str(secret))
-    finally:
-        plain.close()
-
-
 def test_commands_are_quoted_and_behave_as_local_ones(host):
+    assert host.privilege == "root"  # no sudo in front (users other than root: tests/test_host_ssh_sudo.py)
     hostile = "a b; rm -rf / $(id) `id` 'q' \"d\" \\ *"
     done = host.run(["printf", "%s|", hostile, ""])
     assert (done.returncode, done.stdout, done.argv) == (0, hostile + "||", ["printf", "%s|", hostile, ""])

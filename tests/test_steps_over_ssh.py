@@ -1,6 +1,7 @@
 """The engine over SSH: private-network, socket-proxy and synapse applied, checked and rolled back
 on a REAL OpenSSH server (tests/fixtures_ssh.py) whose engine is the real one, through ``SshHost``
-alone: the Docker API over the SSH connection, homeserver.yaml edited on the remote over SFTP
+alone (logged in as root, and as a user with password-less sudo, as on BurmillaOS): the Docker API
+over the SSH connection, homeserver.yaml edited on the remote over SFTP
 (byte-identical after the rollback), state, audit log and backups on this side."""
 
 from __future__ import annotations
@@ -13,23 +14,27 @@ from app.engine.runner import Engine
 from app.engine.state import StateStore
 from app.editors.yaml_text import load_plain
 from tests.fixtures_core import docker_values, failing
+from tests.fixtures_ssh import RANCHER
 from tests.fixtures_synapse import SERVER_NAME
 
 pytestmark = pytest.mark.docker
 
 
-def ssh_engine(ssh_server, tmp_path, config: Config) -> Engine:
-    """As ``make_engine`` builds one, on the host over SSH: state and backups stay on this side."""
-    return Engine(ssh_server.host(), config, StateStore(tmp_path / "state-ssh"))
+def ssh_engine(ssh_server, tmp_path, config: Config, user: str | None = None) -> Engine:
+    """As ``make_engine`` builds one, on the host over SSH (logged in as ``user``, None: root):
+    state and backups stay on this side."""
+    return Engine(ssh_server.host(user=user), config, StateStore(tmp_path / "state-ssh"))
 
 
 def by_name(results) -> dict:
     return {r.check: r for r in results}
 
 
-def test_private_network_and_socket_proxy_over_ssh(ssh_server, tmp_path, unique, images, docker_client):
-    engine = ssh_engine(ssh_server, tmp_path, Config(docker_values(unique, images)))
+@pytest.mark.parametrize("user", [None, RANCHER], ids=["root", "rancher-with-sudo"])
+def test_private_network_and_socket_proxy_over_ssh(ssh_server, tmp_path, unique, images, docker_client, user):
+    engine = ssh_engine(ssh_server, tmp_path, Config(docker_values(unique, images)), user)
     try:
+        assert engine.host.privilege == ("sudo" if user else "root")
         assert failing(engine.check_many(["private-network", "socket-proxy"])) == ["network exists", "proxy running"]
         first = engine.apply("private-network")
         assert first.ok, first.error
@@ -43,7 +48,7 @@ def test_private_network_and_socket_proxy_over_ssh(ssh_server, tmp_path, unique,
         assert engine.rollback("socket-proxy").ok and engine.rollback("private-network").ok
         assert not docker_client.containers.list(all=True, filters={"name": engine.config.docker.socket_proxy_container})
         assert not docker_client.networks.list(names=[engine.config.docker.private_network])
-        assert ssh_server.logins() == 1, "one connection served the whole run"
+        assert ssh_server.logins(user or "root") == 1, "one connection served the whole run"
     finally:
         engine.host.close()
 

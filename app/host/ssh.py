@@ -3,7 +3,8 @@
 One paramiko connection per ``SshHost``, opened on first use and reused for everything: SFTP for
 files and /proc and /sys, exec channels for commands, and the Docker API (``ssh_docker``). The
 remote's ``/`` is the root; /proc and /sys are the remote kernel's, so the engine's processes are
-visible. Nothing is installed on the remote; Docker needs its ``docker`` CLI there.
+visible. Nothing is installed on the remote; Docker needs its ``docker`` CLI there. A user other
+than root works as root through password-less sudo (``app.host.ssh_sudo``: ``privilege``).
 
 Writes are atomic as local ones (``app.fileops.atomic_write``): a temp file in the same folder
 (``.NAME.XXXXXXXX.hardstep-tmp``, made 0600 before anything is written into it), fsynced
@@ -11,7 +12,7 @@ Writes are atomic as local ones (``app.fileops.atomic_write``): a temp file in t
 An existing file's mode and owner carry over (SFTP), and then its ACL and extended attributes
 (SELinux label included) by GNU ``cp --attributes-only --preserve=mode,ownership,xattr`` on the
 remote. Not kept: ACL and extended attributes where the remote's ``cp`` is not GNU's (BusyBox),
-and the owner when the SSH user is not root (as locally); the folder is not fsynced after the
+and the owner when hardstep is not root there (as locally); the folder is not fsynced after the
 rename (SFTP cannot open a folder).
 """
 
@@ -34,6 +35,7 @@ from app.host.ssh_files import atomic_write
 from app.host.ssh_exec import MISSING, exec_command, split_pid, wrap
 from app.host.ssh_proc import SCAN, command_lines
 from app.host.ssh_connect import endpoint, open_client
+from app.host.ssh_sudo import SUDO, Privilege, decide, sudo_sftp
 from app.host.target import SshTarget
 
 if TYPE_CHECKING:  # paramiko and the SDK are imported where they are used, not at start-up
@@ -57,6 +59,7 @@ class SshHost(Host):
         self._client: "paramiko.SSHClient | None" = None
         self._sftp: "paramiko.SFTPClient | None" = None
         self._docker: "docker.DockerClient | None" = None
+        self._privilege: Privilege | None = None  # decided once per connection
         self._scanned: tuple[float, dict[int, list[str] | None]] = (0.0, {})  # process_ids' command lines
 
     @property
@@ -74,19 +77,32 @@ class SshHost(Host):
                     self._docker.close()
                     self._docker = None
                 where = endpoint(self.target, self._ssh_config)
-                self._client = open_client(self.target, where, self._connect_timeout)
+                client = open_client(self.target, where, self._connect_timeout)
+                try:
+                    self._privilege = decide(client.get_transport(), self.label, self._connect_timeout)
+                except BaseException:
+                    client.close()
+                    raise
+                self._client = client
             return self._client
+
+    @property
+    def privilege(self) -> str:
+        """What hardstep runs as on the remote: "root", "sudo" or "user" (see ``app.host.ssh_sudo``)."""
+        return self._rights().kind
+
+    def _rights(self) -> Privilege:
+        with self._lock:
+            self.connection()
+            return self._privilege  # type: ignore[return-value]  # set with the connection
 
     def _files(self) -> "paramiko.SFTPClient":
         with self._lock:
-            client = self.connection()
+            client, rights = self.connection(), self._rights()
             if self._sftp is None:
-                self._sftp = client.open_sftp()
+                self._sftp = (sudo_sftp(client.get_transport(), rights, self._connect_timeout) if rights.kind == SUDO
+                              else client.open_sftp())
             return self._sftp
-
-    def _denied(self, what: str, path: str) -> HardstepError:
-        return HardstepError(f"permission denied {what} {path} on {self.label}; connect as root (User root in "
-                             "~/.ssh/config, or root@ in the host's address)")
 
     # --- managed files ---------------------------------------------------------------------
     def _resolve(self, absolute: str) -> str:
@@ -109,7 +125,7 @@ class SshHost(Host):
         except FileNotFoundError:
             return None
         except PermissionError:
-            raise self._denied("reading", absolute) from None
+            raise self._rights().denied("reading", absolute, self.label) from None
 
     def read_text(self, absolute: str) -> str | None:
         data = self.read_bytes(absolute)
@@ -119,7 +135,7 @@ class SshHost(Host):
         try:
             atomic_write(self._files(), self._resolve(absolute), text.encode("utf-8"), self)
         except PermissionError:
-            raise self._denied("writing", absolute) from None
+            raise self._rights().denied("writing", absolute, self.label) from None
 
     def exists(self, absolute: str) -> bool:
         return self._stat(absolute) is not None
@@ -171,7 +187,7 @@ class SshHost(Host):
             if pid.isdigit():
                 self._exec(f"kill -KILL {pid}", 10, None)
             raise CommandTimeout(f"Command '{argv}' timed out after {timeout:g} seconds on {self.label}")
-        if code == 127 and err.strip() == MISSING:
+        if code == 127 and err.strip().endswith(MISSING):  # after any warning of sudo's
             raise FileNotFoundError(errno.ENOENT, f"No such file or directory on {self.label}", argv[0])
         return CommandResult(list(argv), code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
 
@@ -183,7 +199,9 @@ class SshHost(Host):
         return found if code == 0 and found.startswith("/") else None  # not a builtin or an alias
 
     def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int | None, bytes, bytes]:
-        return exec_command(self.connection().get_transport(), command, timeout, input, self._connect_timeout)
+        """Every command as root where sudo makes that possible (the kill of a timed-out one too)."""
+        transport, command = self.connection().get_transport(), self._rights().as_root(command)
+        return exec_command(transport, command, timeout, input, self._connect_timeout)
 
     # --- the running system: the remote kernel's ----------------------------------------------
     def _kernel_bytes(self, path: str) -> bytes | None:
@@ -259,7 +277,7 @@ class SshHost(Host):
                     raise DockerUnavailable(
                         f"{self.label} has no docker command, which carries the Docker API over SSH "
                         "(docker system dial-stdio); install it there (Debian: apt-get install docker.io)")
-                self._docker = docker_over_ssh(self.connection, self.label, self._docker_timeout)
+                self._docker = docker_over_ssh(self.connection, self.label, self._rights().user, self._docker_timeout)
             return self._docker
 
     def close(self) -> None:

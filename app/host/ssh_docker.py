@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     import paramiko
 
 
-def docker_over_ssh(connect: Callable[[], "paramiko.SSHClient"], where: str, timeout: int) -> "docker.DockerClient":
-    """A client of the remote engine whose channels go over ``connect()``'s connection."""
+def docker_over_ssh(connect: Callable[[], "paramiko.SSHClient"], where: str, user: str,
+                    timeout: int) -> "docker.DockerClient":
+    """A client of the remote engine whose channels go over ``connect()``'s connection, where the
+    SSH user ``user`` runs ``docker`` with its own rights (root, or the docker group: never sudo)."""
     import docker
     from docker.constants import MINIMUM_DOCKER_API_VERSION
     from docker.errors import DockerException
@@ -59,8 +61,19 @@ def docker_over_ssh(connect: Callable[[], "paramiko.SSHClient"], where: str, tim
         client = SharedConnectionClient()
         client.ping()
     except DockerException as exc:
+        if user != "root" and _socket_denied(connect()):
+            raise DockerUnavailable(f"{user} on {where} may not use the Docker engine (permission denied on its "
+                                    f"socket); add {user} to the docker group there (usermod -aG docker {user}), "
+                                    "or connect as root") from None
         raise DockerUnavailable(f"the Docker engine on {where} does not answer over SSH ({short_reason(exc)}); start it "
                                 "there (systemctl start docker) and check `docker version` works for the SSH user"
                                 ) from None
     return client
 
+
+def _socket_denied(client: "paramiko.SSHClient") -> bool:
+    """Whether the user's ``docker`` is refused the engine's socket (the SDK only sees the channel close)."""
+    from app.host.ssh_exec import exec_command
+
+    code, _, err = exec_command(client.get_transport(), "docker version", 30, None, 10)
+    return code != 0 and b"permission denied" in err.lower()

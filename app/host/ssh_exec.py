@@ -3,11 +3,13 @@
 sshd runs an exec request's command in the user's shell and, without a terminal, does not end the
 program when the channel closes: a command that timed out is killed here by its pid, which the
 wrapper prints first on stderr (``exec`` keeps the shell's pid), as ``subprocess.run`` kills its
-child.
+child. Under sudo (``app.host.ssh_sudo``) that shell is root's, the program itself, and the kill
+goes through sudo too.
 """
 
 from __future__ import annotations
 
+import re
 import select
 import shlex
 import time
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import paramiko
 
+_PID_LINE = re.compile(rb"^(\d+)\n", re.M)
 MISSING = b"hardstep: program not found"  # what the wrapper says when argv[0] is not there
 
 
@@ -27,9 +30,10 @@ def wrap(argv: list[str]) -> str:
 
 
 def split_pid(err: bytes) -> tuple[str, bytes]:
-    """(the pid the wrapper printed, the program's own stderr)."""
-    pid, _, rest = err.partition(b"\n")
-    return pid.decode("ascii", "replace").strip(), rest
+    """(the pid the wrapper printed, the rest of stderr): the pid's line is the first that is only
+    digits, as sudo may warn before it (``sudo: unable to resolve host ...``)."""
+    found = _PID_LINE.search(err)
+    return ("", err) if found is None else (found[1].decode("ascii"), err[:found.start()] + err[found.end():])
 
 
 def exec_command(transport: "paramiko.Transport", command: str, timeout: float, input: str | None,

@@ -1,10 +1,12 @@
 """A real OpenSSH server for the tests of the host over SSH, built on this machine.
 
-``hardstep-test/sshd:1``: the tools image (Debian bookworm) with Debian's ``openssh-server``
-(installed from the Debian mirror during the build: containers reach it, see FACTS) and this
+``hardstep-test/sshd:2``: the tools image (Debian bookworm) with Debian's ``openssh-server`` and
+``sudo`` (installed from the Debian mirror during the build: containers reach it, see FACTS) and this
 machine's ``/usr/bin/docker`` (Debian's docker.io, the same bookworm release; it links only
 libc), which the Docker SDK's SSH transport runs on the remote (``docker system dial-stdio``).
-No host keys in the image: each test's server gets its own (tests/fixtures_ssh.py).
+Two users besides root, for logins that are not root's: ``rancher`` with password-less sudo (as
+BurmillaOS's console user) and ``admin`` whose sudo asks for a password (a typical VPS's). No host
+keys and no authorized keys in the image: each test's server gets its own (tests/fixtures_ssh.py).
 
 Cached like the images in ``tests.infra.images``: the build is skipped when the tag exists with
 the current recipe label (Dockerfile, base image id, the docker binary's digest).
@@ -26,7 +28,7 @@ from docker.errors import ImageNotFound
 from tests.infra.images import (RECIPE_LABEL, TOOLS_TAG, Log, _build_lock, _ensure_one, _hash, _quiet, build_local,
                                  ensure_images, run_build)
 
-SSHD_TAG = "hardstep-test/sshd:1"
+SSHD_TAG = "hardstep-test/sshd:2"
 DOCKER_CLI = Path("/usr/bin/docker")
 
 
@@ -38,9 +40,14 @@ FROM {TOOLS_TAG}
 LABEL org.opencontainers.image.title="hardstep test image: Debian openssh-server and the docker CLI" \\
       {RECIPE_LABEL}="{recipe}"
 RUN apt-get update -q \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server sudo \\
  && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_* \\
- && mkdir -p /run/sshd
+ && mkdir -p /run/sshd \\
+ && useradd -m -s /bin/bash -p '*' rancher \\
+ && useradd -m -s /bin/bash admin && echo 'admin:not-given-to-hardstep' | chpasswd \\
+ && echo 'rancher ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/rancher \\
+ && echo 'admin ALL=(ALL:ALL) ALL' > /etc/sudoers.d/admin \\
+ && chmod 0440 /etc/sudoers.d/rancher /etc/sudoers.d/admin
 COPY docker /usr/bin/docker
 EXPOSE 22
 CMD ["/usr/sbin/sshd", "-D", "-e"]
@@ -59,7 +66,7 @@ def _recipe(client: docker.DockerClient) -> str:
     except ImageNotFound:
         base = "missing"
     cli = hashlib.sha256(_docker_cli().read_bytes()).hexdigest()
-    return _hash("sshd-v1", base, cli, _dockerfile(""))
+    return _hash("sshd-v2", base, cli, _dockerfile(""))
 
 
 def build_sshd(client: docker.DockerClient, tag: str = SSHD_TAG, log: Log = _quiet) -> None:
