@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import CommandTimeout, HardstepError, HostKeyChanged, HostKeyUnknown, SshError
-from tests.fixtures_ssh import keygen
+from tests.infra.ssh_server import keygen
 
 pytestmark = pytest.mark.docker
 OLD, NEW = "a: 1\nsecret: s3cr#t\n", "a: 2\nsecret: s3cr#t\n"
