@@ -10,6 +10,8 @@ each in a fresh process:
   The wizard's first frame is its main screen on a host whose settings exist (the lab's files,
   a config that is not the lab's), as on every start after the first;
 - ``hardstep check`` on the lab: wall time of the whole command;
+- ``hardstep check`` of a host over SSH against the same check run there, and their ratio
+  (tests/bench_ssh.py says how);
 - peak memory (max RSS) of the wizard's and the bare app's start, and the CPU time (user + sys)
   the process used until its first frame, both from ``os.wait4``. On a busy machine the CPU
   time moves much less than the wall time.
@@ -149,7 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed")
     parser.add_argument("--frames-only", action="store_true", help="first frames only, without the lab's stack")
+    parser.add_argument("--ssh-only", action="store_true", help="the SSH vs local check only (tests/bench_ssh.py)")
     args = parser.parse_args(argv)
+    if args.ssh_only:
+        return print_ssh(args.runs)
 
     from app.lab.files import build_lab
     from app.lab.run import start_lab, stop_lab
@@ -183,6 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  practice lab started (first time)  {lab_start:8.1f} s    (images copied into its engine, stack up)")
     print(f"  hardstep check on the lab         {check * 1000:8.0f} ms   (exit {code}: "
           f"{'all checks pass' if code == 0 else 'some checks fail, as on an unhardened lab' if code == 1 else 'error'})")
+    return print_ssh(args.runs)
+
+
+def print_ssh(runs: int) -> int:
+    from tests.bench_ssh import ssh_vs_local
+
+    ssh = ssh_vs_local(runs, ENV)
+    print(f"  hardstep check on a host, there    {median(ssh.local) * 1000:8.0f} ms   (exit {ssh.codes[0]}; "
+          "this machine's files and engine)")
+    print(f"  the same check over SSH to it      {median(ssh.ssh) * 1000:8.0f} ms   (exit {ssh.codes[1]}; one "
+          "SSH connection: SFTP, exec, Docker)")
+    print(f"  SSH vs local check ratio: {ssh.ratio:.2f}   (median of {runs} paired runs)")
     return 0
 
 
