@@ -48,6 +48,8 @@ class Host(ABC):
     """Everything steps need from the managed machine. Paths are absolute host paths."""
 
     root: Path  # the prefix managed files live under; Path("/") for the machine itself
+    label: str = "this machine"  # which host, as messages and the wizard's title name it
+    remote: bool = False  # reached over SSH: probes from here are the outside view
 
     # --- managed files ---------------------------------------------------------------------
     @abstractmethod
