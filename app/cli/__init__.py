@@ -58,10 +58,10 @@ def guarded(args: argparse.Namespace, wizard: Wizard | None) -> int:
 
 def run(args: argparse.Namespace, wizard: Wizard | None = None) -> int:
     command = args.command or "wizard"
-    if command == "wizard":
-        need(wizard)  # before anything connects
     named = hosts.members(args)
     hosts.refuse(args, command, named)
+    if command == "wizard":
+        need(wizard)  # before anything connects
     if command == "lab":
         return open_lab(args, wizard)
     if hosts.many(args, named):  # check or report: refuse() let no other command through
