@@ -84,7 +84,7 @@ def test_refusals_with_host(tmp_path):
                           "with --host", "drop --root")
     assert_one_line_error(hardstep("lab", env={"HARDSTEP_HOST": "a.example.org"}), "the lab runs on this machine")
     assert_one_line_error(hardstep("check", "--limit", "x"), "add --inventory FILE")
-    assert_one_line_error(hardstep("check", "--host", "root@bad host"), "is not a host", "ssh://[user@]host[:port]")
+    assert_one_line_error(hardstep("check", "--host", "root@bad host"), "bad host", "ssh://[user@]host[:port]")
     # --host wins over HARDSTEP_HOST: two hosts, not three
     done = hardstep("--host", "a.example.org", "--host", "b.example.org", "plan", "x", env={"HARDSTEP_HOST": "c"})
     assert_one_line_error(done, "2 were given")

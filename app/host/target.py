@@ -1,5 +1,7 @@
-"""Which remote host ``--host`` names: ``ssh://[user@]host[:port]``, a bare ``[user@]host[:port]``
-or an alias of ``~/.ssh/config``. Stdlib only: the command line parses it before anything loads."""
+"""Where ``--host`` points: ``ssh://[user@]host[:port]``, ``[user@]host[:port]`` or an ssh-config alias.
+
+Standard library only: the command line parses a target before anything heavy is imported.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +10,48 @@ from dataclasses import dataclass
 
 from app.errors import HardstepError
 
-# A leading '-' would reach ssh as an option; brackets hold an IPv6 address.
-_HOST = r"(?P<host>[A-Za-z0-9_][A-Za-z0-9._-]*|\[[0-9A-Fa-f:.]+\])"
-_TARGET = re.compile(r"(?:(?P<user>[A-Za-z0-9_][A-Za-z0-9._-]*)@)?" + _HOST + r"(?::(?P<port>[0-9]{1,5}))?")
+# A DNS name, an IPv4 address or an ssh-config alias (letters, digits, ".", "-", "_").
+_HOST = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9._-]{0,252})")
+# POSIX portable user names (useradd's rule, "$" for machine accounts aside).
+_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
+_FORMS = "ssh://[user@]host[:port], [user@]host[:port] or a Host alias from ~/.ssh/config"
 
 
 @dataclass(frozen=True)
 class SshTarget:
-    host: str
+    host: str  # the alias or name as typed; ~/.ssh/config may map it to another HostName
     user: str | None = None
     port: int | None = None
 
     @property
     def label(self) -> str:
-        """The name of this host's folder on this machine: the host and a port other than 22
-        (the same machine reached as another user keeps its state)."""
-        name = self.host.strip("[]").replace(":", "_").lower()
-        return f"{name}_{self.port}" if self.port not in (None, 22) else name
+        """A file-name-safe name for this host's folder, e.g. ``admin@matrix.example.org_2222``."""
+        name = f"{self.user}@{self.host}" if self.user else self.host
+        return name + (f"_{self.port}" if self.port else "")
 
     def __str__(self) -> str:
-        host = f"[{self.host.strip('[]')}]" if ":" in self.host else self.host
-        return "ssh://" + (f"{self.user}@" if self.user else "") + host + (f":{self.port}" if self.port else "")
+        user = f"{self.user}@" if self.user else ""
+        port = f":{self.port}" if self.port else ""
+        return f"ssh://{user}{self.host}{port}"
 
 
 def parse_target(text: str) -> SshTarget:
+    """The target ``text`` names; HardstepError saying what is wrong and the accepted forms."""
     raw = text.strip()
-    body = raw[len("ssh://"):] if raw.lower().startswith("ssh://") else raw
-    match = _TARGET.fullmatch(body.rstrip("/"))
-    port = int(match["port"]) if match and match["port"] else None
-    if not match or (port is not None and not 0 < port < 65536):
-        raise HardstepError(f"--host {raw!r} is not a host: write ssh://[user@]host[:port], "
-                            "[user@]host[:port] or a Host alias of ~/.ssh/config")
-    return SshTarget(match["host"].strip("[]"), match["user"], port)
+    rest = raw[len("ssh://"):] if raw.lower().startswith("ssh://") else raw
+    rest = rest.rstrip("/")
+    if "://" in rest:
+        raise HardstepError(f"host {text!r}: only ssh:// is supported; use {_FORMS}")
+    user, sep, hostport = rest.rpartition("@")
+    if sep and not _USER.fullmatch(user):
+        raise HardstepError(f"host {text!r}: {user!r} is not a valid user name; use {_FORMS}")
+    host, colon, port_text = hostport.partition(":")
+    if not _HOST.fullmatch(host) or ".." in host:
+        raise HardstepError(f"host {text!r}: {host or 'the host name'!r} is not a valid host name or alias; "
+                            f"use {_FORMS}")
+    port = None
+    if colon:
+        if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+            raise HardstepError(f"host {text!r}: the port must be a number from 1 to 65535; use {_FORMS}")
+        port = int(port_text)
+    return SshTarget(host, user if sep else None, port)
