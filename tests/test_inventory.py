@@ -136,3 +136,11 @@ def test_the_wizard_refuses_several_hosts(capsys):
     assert capsys.readouterr().err.strip() == (
         "hardstep: error: the wizard works on one host at a time and 2 were given: applying stays one host at "
         "a time; pass a single --host (check and report take many)")
+
+
+def test_a_host_without_a_usable_address_is_named(tmp_path):
+    bad = tmp_path / "inventory.json"
+    bad.write_text(json.dumps({"_meta": {"hostvars": {"m.example.org": {"ansible_host": "-oProxyCommand=x"}}},
+                               "all": {"children": ["ungrouped"]}, "ungrouped": {"hosts": ["m.example.org"]}}))
+    with pytest.raises(HardstepError, match="host m.example.org has no usable address"):
+        read_inventory(bad)

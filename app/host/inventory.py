@@ -73,7 +73,7 @@ def _target(name: str, hostvars: dict[str, Any], path: Path) -> SshTarget:
         return None if value in (None, "") else str(value)
 
     host, user, port = var("host") or name, var("user"), var("port")
-    text = (f"{user}@" if user else "") + (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    text = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
     try:
         return parse_target(text)
     except HardstepError:
