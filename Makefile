@@ -29,8 +29,9 @@ TEST_WORKERS ?= 4
 # The version pyproject.toml declares (read when a target uses it).
 VERSION = $(shell $(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 
-# Debian packages the tests and the lab need (acl and attr: the tests of ACLs kept across an edit).
-DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev acl attr
+# Debian packages the tests and the lab need (acl and attr: the tests of ACLs kept across an edit;
+# openssh-client: ssh-keygen and ssh-agent for the tests of the host over SSH).
+DEB_PACKAGES := docker.io docker-registry debootstrap busybox-static haproxy openssl curl ca-certificates tmux iproute2 apparmor linux-libc-dev acl attr openssh-client
 
 .PHONY: setup deb-packages engine images test run bench wheel image
 

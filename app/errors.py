@@ -31,6 +31,18 @@ class CommandTimeout(HardstepError):
     """A command the host facade ran did not finish in time (it was killed)."""
 
 
+class SshError(HardstepError):
+    """The SSH connection to the managed host could not be made or was refused."""
+
+
+class HostKeyUnknown(SshError):
+    """The host's key is not in known_hosts: hardstep never trusts a key silently."""
+
+
+class HostKeyChanged(SshError):
+    """The host's key differs from the one in known_hosts (possible attack)."""
+
+
 def describe_error(exc: BaseException) -> str:
     """One line for any failure, secrets redacted; SDK errors carry their engine message."""
     if isinstance(exc, HardstepError):
@@ -38,3 +50,9 @@ def describe_error(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None)
     text = str(explanation or exc).strip().splitlines()
     return redact(f"{type(exc).__name__}: {text[0] if text else 'no details'}")
+
+
+def short_reason(exc: BaseException) -> str:
+    """The first line of an exception's message (its type when it has none), at most 160 characters."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:160]

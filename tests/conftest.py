@@ -27,7 +27,7 @@ import docker
 from docker.errors import APIError, DockerException, NotFound
 
 # Fixture modules shared by several test files.
-pytest_plugins = ["tests.fixtures_registry", "tests.fixtures_synapse", "tests.fixtures_acme"]
+pytest_plugins = ["tests.fixtures_registry", "tests.fixtures_synapse", "tests.fixtures_acme", "tests.fixtures_ssh"]
 
 # One random id per test run: names from different runs (or concurrent runs on the same
 # engine) never collide, and cleanup never touches another run's objects.

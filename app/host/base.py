@@ -48,8 +48,12 @@ class Host(ABC):
     """Everything steps need from the managed machine. Paths are absolute host paths."""
 
     root: Path  # the prefix managed files live under; Path("/") for the machine itself
-    label: str = "this machine"  # which host, as messages and the wizard's title name it
-    remote: bool = False  # reached over SSH: probes from here are the outside view
+    remote: bool = False  # True when the host is another machine (reached over SSH)
+
+    @property
+    def label(self) -> str:
+        """What messages call the host."""
+        return "this machine"
 
     # --- managed files ---------------------------------------------------------------------
     @abstractmethod

@@ -21,11 +21,11 @@ import subprocess
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from app.errors import CommandTimeout, DockerUnavailable, HardstepError
+from app.errors import CommandTimeout, DockerUnavailable, HardstepError, short_reason
 from app.host.base import CommandResult, FileStat, Host
 from app.fileops import atomic_write
+from app.host.links import resolve_links
 
-_MAX_LINKS = 40  # as Linux's MAXSYMLINKS: more is a loop
 _NSENTER = ("nsenter", "--target")
 # Not the user namespace: a container's root is the host's root, and entering it is refused.
 _NAMESPACES = ("--mount", "--uts", "--ipc", "--net", "--pid")
@@ -52,29 +52,13 @@ class LocalHost(Host):
         return self.root / str(self._resolve(absolute)).lstrip("/")
 
     def _resolve(self, absolute: str) -> PurePosixPath:
-        """``absolute`` with every symbolic link in it followed, the way the kernel does in a
-        chroot at ``root``: an absolute link target is a host path (under the root prefix), and
-        ``..`` stops at the root, so no link leads out of it."""
-        if not absolute.startswith("/"):
-            raise HardstepError(f"internal: {absolute!r} is not an absolute path")
-        done, pending, hops = PurePosixPath("/"), list(PurePosixPath(absolute).parts[1:]), 0
-        while pending:
-            part = pending.pop(0)
-            if part == "..":
-                done = done.parent
-                continue
-            local = self.root / str(done / part).lstrip("/")
-            if not local.is_symlink():
-                done = done / part
-                continue
-            hops += 1
-            if hops > _MAX_LINKS:
-                raise HardstepError(f"{absolute}: too many symbolic links (a loop?); fix the links by hand")
-            target = PurePosixPath(os.readlink(local))
-            if target.is_absolute():
-                done = PurePosixPath("/")
-            pending[:0] = [p for p in target.parts if p != "/"]
-        return done
+        """``absolute`` with every symbolic link in it followed, as the kernel does in a chroot at
+        ``root``: an absolute link target is a host path (under the root prefix)."""
+        def read_link(host_path: str) -> str | None:
+            local = self.root / host_path.lstrip("/")
+            return os.readlink(local) if local.is_symlink() else None
+
+        return resolve_links(absolute, read_link)
 
     def read_bytes(self, absolute: str) -> bytes | None:
         try:
@@ -202,7 +186,7 @@ class LocalHost(Host):
                 client.ping()
             except DockerException as exc:
                 raise DockerUnavailable(
-                    f"Docker engine not reachable ({_short(exc)}); start it (systemctl start docker) "
+                    f"Docker engine not reachable ({short_reason(exc)}); start it (systemctl start docker) "
                     + ("or fix [docker] endpoint" if self._docker_endpoint else "or set DOCKER_HOST")
                 ) from None
             self._docker = client
@@ -221,7 +205,3 @@ def _kernel_text(path: str) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
 
-
-def _short(exc: Any) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:160]

@@ -1,0 +1,286 @@
+"""``SshHost``: the facade for another machine, reached over SSH from where hardstep runs.
+
+One paramiko connection per ``SshHost``, opened on first use and reused for everything: SFTP for
+files and /proc and /sys, exec channels for commands, and the Docker API (``ssh_docker``). The
+remote's ``/`` is the root; /proc and /sys are the remote kernel's, so the engine's processes are
+visible. Nothing is installed on the remote; Docker needs its ``docker`` CLI there.
+
+Writes are atomic as local ones (``app.fileops.atomic_write``): a temp file in the same folder
+(``.NAME.XXXXXXXX.hardstep-tmp``, made 0600 before anything is written into it), fsynced
+(the ``fsync@openssh.com`` extension), then renamed over the file (``posix-rename@openssh.com``).
+An existing file's mode and owner carry over (SFTP), and then its ACL and extended attributes
+(SELinux label included) by GNU ``cp --attributes-only --preserve=mode,ownership,xattr`` on the
+remote. Not kept: ACL and extended attributes where the remote's ``cp`` is not GNU's (BusyBox),
+and the owner when the SSH user is not root (as locally); the folder is not fsynced after the
+rename (SFTP cannot open a folder).
+"""
+
+from __future__ import annotations
+
+import errno
+import posixpath
+import select
+import shlex
+import stat
+import threading
+import time
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.errors import CommandTimeout, HardstepError
+from app.host.base import CommandResult, FileStat, Host
+from app.host.links import resolve_links
+from app.host.ssh_files import atomic_write
+from app.host.ssh_connect import endpoint, open_client
+from app.host.target import SshTarget
+
+if TYPE_CHECKING:  # paramiko and the SDK are imported where they are used, not at start-up
+    import docker
+    import paramiko
+
+_MISSING = "hardstep: program not found"  # what the command wrapper says when argv[0] is not there
+
+
+class SshHost(Host):
+    remote = True
+
+    def __init__(self, target: SshTarget, *, ssh_config: Path | None = None, docker_timeout: int = 30,
+                 connect_timeout: float = 10):
+        self.root = Path("/")
+        self.target = target
+        self._ssh_config = ssh_config  # None: ~/.ssh/config (no such file: no settings)
+        self._docker_timeout = docker_timeout
+        self._connect_timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._client: "paramiko.SSHClient | None" = None
+        self._sftp: "paramiko.SFTPClient | None" = None
+        self._docker: "docker.DockerClient | None" = None
+
+    @property
+    def label(self) -> str:
+        return str(self.target)
+
+    # --- the connection --------------------------------------------------------------------
+    def connection(self) -> "paramiko.SSHClient":
+        """The one connection, opened (again) when there is none."""
+        with self._lock:
+            transport = self._client.get_transport() if self._client is not None else None
+            if transport is None or not transport.is_active():
+                self._sftp = None
+                where = endpoint(self.target, self._ssh_config)
+                self._client = open_client(self.target, where, self._connect_timeout)
+            return self._client
+
+    def _files(self) -> "paramiko.SFTPClient":
+        with self._lock:
+            client = self.connection()
+            if self._sftp is None:
+                self._sftp = client.open_sftp()
+            return self._sftp
+
+    def _denied(self, what: str, path: str) -> HardstepError:
+        return HardstepError(f"permission denied {what} {path} on {self.label}; connect as root (User root in "
+                             "~/.ssh/config, or root@ in the host's address)")
+
+    # --- managed files ---------------------------------------------------------------------
+    def _resolve(self, absolute: str) -> str:
+        """``absolute`` with its links followed, as the remote kernel follows them."""
+        files = self._files()
+
+        def read_link(path: str) -> str | None:
+            try:
+                return files.readlink(path) if stat.S_ISLNK(files.lstat(path).st_mode or 0) else None
+            except FileNotFoundError:
+                return None
+
+        return str(resolve_links(absolute, read_link))
+
+    def read_bytes(self, absolute: str) -> bytes | None:
+        _check_absolute(absolute)
+        try:
+            with self._files().open(absolute, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            return None
+        except PermissionError:
+            raise self._denied("reading", absolute) from None
+
+    def read_text(self, absolute: str) -> str | None:
+        data = self.read_bytes(absolute)
+        return None if data is None else data.decode("utf-8")
+
+    def write_text(self, absolute: str, text: str) -> None:
+        try:
+            atomic_write(self._files(), self._resolve(absolute), text.encode("utf-8"), self)
+        except PermissionError:
+            raise self._denied("writing", absolute) from None
+
+    def exists(self, absolute: str) -> bool:
+        return self._stat(absolute) is not None
+
+    def is_dir(self, absolute: str) -> bool:
+        found = self._stat(absolute)
+        return found is not None and stat.S_ISDIR(found.st_mode or 0)
+
+    def stat(self, absolute: str) -> FileStat | None:
+        found = self._stat(absolute)
+        return None if found is None else FileStat((found.st_mode or 0) & 0o7777, found.st_uid or 0,
+                                                   found.st_gid or 0)
+
+    def _stat(self, absolute: str) -> "paramiko.SFTPAttributes | None":
+        _check_absolute(absolute)
+        try:
+            return self._files().stat(absolute)
+        except FileNotFoundError:
+            return None
+
+    def unlink(self, absolute: str) -> None:
+        with suppress(FileNotFoundError):
+            self._files().remove(self._resolve(absolute))
+
+    def remove_temp_files(self, absolute: str) -> list[str]:
+        folder, name = posixpath.split(self._resolve(absolute))
+        try:
+            names = self._files().listdir(folder)
+        except FileNotFoundError:
+            return []
+        removed = []
+        for found in names:
+            if found.startswith(f".{name}.") and found.endswith(".hardstep-tmp"):
+                with suppress(FileNotFoundError):
+                    self._files().remove(f"{folder}/{found}")
+                removed.append(f"{folder}/{found}")
+        return removed
+
+    def machine_path(self, absolute: str) -> str:
+        return absolute  # the remote's engine and commands see its own paths, links and all
+
+    # --- commands --------------------------------------------------------------------------
+    def run(self, argv: list[str], timeout: float = 60, input: str | None = None) -> CommandResult:
+        if isinstance(argv, str) or not argv or not all(isinstance(a, str) for a in argv):
+            raise HardstepError("internal: commands are argument lists, never shell strings")
+        # One exec: the shell says so when the program is missing (FileNotFoundError, as locally).
+        program = shlex.quote(argv[0])
+        command = (f"command -v {program} >/dev/null 2>&1 || {{ echo '{_MISSING}' >&2; exit 127; }}; "
+                   f"LC_ALL=C exec {shlex.join(argv)}")
+        code, out, err = self._exec(command, timeout, input)
+        if code == 127 and err.strip() == _MISSING:
+            raise FileNotFoundError(errno.ENOENT, f"No such file or directory on {self.label}", argv[0])
+        return CommandResult(list(argv), code, out, err)
+
+    def which(self, name: str) -> str | None:
+        if not name or name.startswith("-"):
+            return None
+        code, out, _ = self._exec(f"command -v {shlex.quote(name)}", 30, None)
+        found = out.strip()
+        return found if code == 0 and found.startswith("/") else None  # not a builtin or an alias
+
+    def _exec(self, command: str, timeout: float, input: str | None) -> tuple[int, str, str]:
+        """Run ``command`` in the remote user's shell: (exit status, stdout, stderr)."""
+        channel = self.connection().get_transport().open_session(timeout=self._connect_timeout)
+        try:
+            channel.exec_command(command)
+            if input is not None:
+                channel.sendall(input.encode("utf-8"))
+            channel.shutdown_write()
+            out, err = bytearray(), bytearray()
+            deadline = time.monotonic() + timeout
+            while not channel.eof_received or channel.recv_ready() or channel.recv_stderr_ready():
+                if channel.recv_ready():
+                    out += channel.recv(65536)
+                elif channel.recv_stderr_ready():
+                    err += channel.recv_stderr(65536)
+                elif (left := deadline - time.monotonic()) > 0:
+                    select.select([channel], [], [], left)  # woken by data or the end of output
+                else:
+                    break
+            if not channel.status_event.wait(max(deadline - time.monotonic(), 0)):
+                raise CommandTimeout(f"Command '{command}' timed out after {timeout:g} seconds on {self.label}")
+            return channel.recv_exit_status(), out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+        finally:
+            channel.close()
+
+    # --- the running system: the remote kernel's ----------------------------------------------
+    def _kernel_bytes(self, path: str) -> bytes | None:
+        try:
+            with self._files().open(path, "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+
+    def _kernel_text(self, path: str) -> str | None:
+        data = self._kernel_bytes(path)
+        try:
+            return None if data is None else data.decode().strip()
+        except UnicodeDecodeError:
+            return None
+
+    def selinux_enforcing(self) -> bool:
+        return self._kernel_text("/sys/fs/selinux/enforce") == "1"
+
+    def apparmor_enabled(self) -> bool:
+        return self._kernel_text("/sys/module/apparmor/parameters/enabled") == "Y"
+
+    def apparmor_profiles(self) -> list[str]:
+        text = self._kernel_text("/sys/kernel/security/apparmor/profiles") or ""
+        return [line.split(" (")[0] for line in text.splitlines()]  # "name (enforce)"
+
+    def uses_systemd(self) -> bool:
+        return self.is_dir("/run/systemd/system")
+
+    def engine_processes_visible(self) -> bool:
+        return True  # the Docker API is the remote's own engine, whose processes its /proc shows
+
+    def process_ids(self) -> list[int]:
+        return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
+
+    def process_name(self, pid: int) -> str | None:
+        return self._kernel_text(f"/proc/{int(pid)}/comm")
+
+    def process_argv(self, pid: int) -> list[str] | None:
+        data = self._kernel_bytes(f"/proc/{int(pid)}/cmdline")
+        return None if data is None else data.decode("utf-8", "replace").split("\0")
+
+    def process_status(self, pid: int) -> dict[str, str] | None:
+        text = self._kernel_text(f"/proc/{int(pid)}/status")
+        if text is None:
+            return None
+        return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
+
+    def pid_from_file(self, pidfile: str) -> int | None:
+        text = self._kernel_text(pidfile)
+        return int(text) if text and text.isdigit() else None
+
+    # --- the Docker engine -----------------------------------------------------------------
+    @property
+    def docker(self) -> "docker.DockerClient":
+        with self._lock:
+            if self._docker is None:
+                from app.errors import DockerUnavailable
+                from app.host.ssh_docker import docker_over_ssh
+
+                if self.which("docker") is None:
+                    raise DockerUnavailable(
+                        f"{self.label} has no docker command, which carries the Docker API over SSH "
+                        "(docker system dial-stdio); install it there (Debian: apt-get install docker.io)")
+                self._docker = docker_over_ssh(self.connection, self.label, self._docker_timeout)
+            return self._docker
+
+    def close(self) -> None:
+        with self._lock:
+            if self._docker is not None:
+                self._docker.close()
+                self._docker = None
+            if self._sftp is not None:
+                self._sftp.close()
+                self._sftp = None
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def _check_absolute(path: str) -> None:
+    if not path.startswith("/"):
+        raise HardstepError(f"internal: {path!r} is not an absolute path")
+

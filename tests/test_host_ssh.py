@@ -1,0 +1,236 @@
+"""``SshHost`` against a REAL OpenSSH server (Debian's openssh-server in a container made by the
+test, tests/fixtures_ssh.py) with the real engine's socket: files over SFTP with the safety of
+local ones, commands with every argument quoted, the remote's /proc, the Docker API over the same
+connection, and host keys checked strictly (unknown or changed: refused with the fingerprint)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from app.errors import CommandTimeout, HardstepError, HostKeyChanged, HostKeyUnknown, SshError
+from app.host.ssh import SshHost
+from app.host.target import parse_target
+from tests.fixtures_ssh import keygen
+
+pytestmark = pytest.mark.docker
+OLD, NEW = "a: 1\nsecret: s3cr#t\n", "a: 2\nsecret: s3cr#t\n"
+
+
+@pytest.fixture
+def host(ssh_server):
+    host = ssh_server.host()
+    yield host
+    host.close()
+
+
+def fingerprint_of(public_key: Path) -> str:
+    """``ssh-keygen -l``'s own words for the key: "256 SHA256:... comment (ED25519)"."""
+    return subprocess.run(["ssh-keygen", "-lf", str(public_key)], check=True, capture_output=True,
+                          text=True).stdout.split()[1]
+
+
+def test_a_write_is_atomic_and_keeps_mode_and_owner(host, ssh_server):
+    target = ssh_server.folder / "conf" / "homeserver.yaml"
+    target.parent.mkdir()
+    target.write_text(OLD)
+    os.chmod(target, 0o640)
+    os.chown(target, 991, 992)
+    inode = target.stat().st_ino
+    assert host.read_text(str(target)) == OLD and host.read_bytes(str(target)) == OLD.encode()
+    host.write_text(str(target), NEW)
+    assert target.read_text() == NEW
+    st = target.stat()
+    assert (st.st_mode & 0o7777, st.st_uid, st.st_gid) == (0o640, 991, 992)
+    assert st.st_ino != inode, "replaced by a rename, not rewritten in place"
+    assert host.stat(str(target)).mode == 0o640 and (host.stat(str(target)).uid, host.stat(str(target)).gid) == (991, 992)
+    assert sorted(p.name for p in target.parent.iterdir()) == ["homeserver.yaml"], "no temp file left"
+    fresh = ssh_server.folder / "new" / "deep" / "file.conf"
+    host.write_text(str(fresh), "x\n")
+    assert fresh.read_text() == "x\n" and fresh.stat().st_mode & 0o7777 == 0o644 and fresh.stat().st_uid == 0
+    assert host.exists(str(fresh)) and host.is_dir(str(fresh.parent)) and not host.is_dir(str(fresh))
+    assert host.read_text(str(ssh_server.folder / "missing")) is None and host.stat(str(ssh_server.folder / "missing")) is None
+    host.unlink(str(fresh))
+    host.unlink(str(fresh))  # already gone: nothing happens
+    assert not fresh.exists()
+
+
+@pytest.mark.skipif(shutil.which("setfacl") is None, reason="Debian's acl package is missing: run 'make setup'")
+def test_a_write_keeps_the_acl_and_extended_attributes(host, ssh_server):
+    from tests.test_real_files import getfacl
+
+    target = ssh_server.folder / "acl.yaml"
+    target.write_text(OLD)
+    os.chmod(target, 0o640)
+    subprocess.run(["setfacl", "-m", "u:991:r,g:991:rw", str(target)], check=True)
+    os.setxattr(target, "user.origin", b"compose")
+    os.setxattr(target, "trusted.hardstep", b"1")
+    acl, attrs = getfacl(target), {n: os.getxattr(target, n) for n in os.listxattr(target)}
+    mode = target.stat().st_mode & 0o7777
+    host.write_text(str(target), NEW)
+    assert target.read_text() == NEW and getfacl(target) == acl and target.stat().st_mode & 0o7777 == mode
+    assert {n: os.getxattr(target, n) for n in os.listxattr(target)} == attrs
+    # A folder's default ACL gives the temp file an ACL the old file never had: not kept.
+    plain = ssh_server.folder / "plain" / "plain.conf"
+    plain.parent.mkdir()
+    plain.write_text("a\n")
+    os.chmod(plain, 0o644)
+    subprocess.run(["setfacl", "-d", "-m", "u:991:rwx", str(plain.parent)], check=True)
+    host.write_text(str(plain), "b\n")
+    assert "system.posix_acl_access" not in os.listxattr(plain) and plain.stat().st_mode & 0o7777 == 0o644
+
+
+def test_a_symlinked_config_is_written_where_it_lives_and_the_link_stays(host, ssh_server):
+    volume = ssh_server.folder / "volumes" / "synapse_data" / "_data"
+    volume.mkdir(parents=True)
+    (volume / "homeserver.yaml").write_text(OLD)
+    link = ssh_server.folder / "opt" / "homeserver.yaml"
+    link.parent.mkdir()
+    link.symlink_to("../volumes/synapse_data/_data/homeserver.yaml")
+    host.write_text(str(link), NEW)
+    assert link.is_symlink() and os.readlink(link) == "../volumes/synapse_data/_data/homeserver.yaml"
+    assert (volume / "homeserver.yaml").read_text() == NEW and host.read_text(str(link)) == NEW
+    leftover = volume / ".homeserver.yaml.k3j9x2ab.hardstep-tmp"  # an atomic write killed before its rename
+    leftover.write_text("half")
+    (volume / ".other.yaml.k3j9x2ab.hardstep-tmp").write_text("not ours")
+    assert host.remove_temp_files(str(link)) == [str(leftover)]
+    assert sorted(p.name for p in volume.iterdir()) == [".other.yaml.k3j9x2ab.hardstep-tmp", "homeserver.yaml"]
+    assert host.machine_path(str(link)) == str(link), "the remote's engine follows its own links"
+
+
+def test_a_file_root_cannot_read_as_another_user_says_to_connect_as_root(ssh_server):
+    secret = ssh_server.folder / "only-root"
+    secret.write_text("x")
+    os.chmod(secret, 0o600)
+    assert ssh_server.container.exec_run(["useradd", "-m", "-p", "*", "plain"]).exit_code == 0  # "*": no password, not locked
+    ssh_server.container.exec_run(["sh", "-c", "mkdir -p /home/plain/.ssh && cp /root/.ssh/authorized_keys "
+                                   "/home/plain/.ssh/ && chown -R plain /home/plain/.ssh"])
+    os.chmod(ssh_server.folder, 0o755)
+    plain = SshHost(parse_target(f"plain@{'hardstep-remote'}"), ssh_config=ssh_server.config)
+    try:
+        with pytest.raises(HardstepError, match="permission denied reading .*only-root on ssh://plain@hardstep-remote; "
+                                                 "connect as root"):
+            plain.read_text(str(secret))
+    finally:
+        plain.close()
+
+
+def test_commands_are_quoted_and_behave_as_local_ones(host):
+    hostile = "a b; rm -rf / $(id) `id` 'q' \"d\" \\ *"
+    done = host.run(["printf", "%s|", hostile, ""])
+    assert (done.returncode, done.stdout, done.argv) == (0, hostile + "||", ["printf", "%s|", hostile, ""])
+    assert host.run(["sh", "-c", 'echo "$LC_ALL"; echo oops >&2; exit 3']).__dict__ == {
+        "argv": ["sh", "-c", 'echo "$LC_ALL"; echo oops >&2; exit 3'], "returncode": 3, "stdout": "C\n", "stderr": "oops\n"}
+    assert host.run(["cat"], input="from stdin\n").stdout == "from stdin\n"
+    assert host.run(["cat"]).stdout == ""  # no input: an empty stdin, not a hang
+    with pytest.raises(FileNotFoundError):
+        host.run(["no-such-program-hardstep"])
+    assert host.run(["sh", "-c", "exit 127"]).returncode == 127, "a program's own 127 is not a missing program"
+    with pytest.raises(CommandTimeout, match="timed out after 0.5 seconds"):
+        host.run(["sleep", "5"], timeout=0.5)
+    with pytest.raises(HardstepError, match="argument lists"):
+        host.run("echo hi")  # type: ignore[arg-type]
+    assert host.which("sshd") == "/usr/sbin/sshd" and host.which("docker") == "/usr/bin/docker"
+    assert host.which("no-such-program-hardstep") is None and host.which("cd") is None
+
+
+def test_the_remote_proc_sees_this_machine_s_processes(host):
+    """pid_mode=host: the remote's /proc is this kernel's, so this very test process is there."""
+    me = os.getpid()
+    assert me in host.process_ids()
+    assert host.process_name(me) == Path(f"/proc/{me}/comm").read_text().strip()
+    assert host.process_argv(me) == Path(f"/proc/{me}/cmdline").read_bytes().decode().split("\0")
+    assert host.process_status(me)["Pid"] == str(me)
+    assert host.process_name(2 ** 22 + 1) is None and host.process_argv(2 ** 22 + 1) is None
+    assert host.engine_processes_visible() and host.remote and host.label == "ssh://hardstep-remote"
+    assert host.os_release()["ID"] == "debian"
+
+
+def test_docker_goes_over_the_same_connection(host, ssh_server):
+    assert host.read_text("/etc/hostname")
+    assert host.docker.ping() is True
+    assert any(c.name == ssh_server.container.name for c in host.docker.containers.list())
+    host.run(["true"])
+    assert host.docker_status() == (True, host.docker.version()["Version"])
+    transport = host.connection().get_transport()
+    pools = host.docker.api._custom_adapter.pools
+    assert [pools[url].ssh_transport for url in pools.keys()] == [transport]
+    assert ssh_server.logins() == 1, "files, commands and Docker share one login"
+    host.close()
+    assert host.read_text("/etc/hostname") and host.docker.ping()
+    assert ssh_server.logins() == 2, "used again after close: one new connection"
+
+
+def test_no_docker_cli_on_the_remote_says_what_to_install(host, ssh_server):
+    ssh_server.container.exec_run(["rm", "/usr/bin/docker"])
+    from app.errors import DockerUnavailable
+
+    with pytest.raises(DockerUnavailable, match="has no docker command.*apt-get install docker.io"):
+        host.docker
+    assert host.docker_status()[0] is False
+
+
+def test_an_unknown_host_key_is_refused_with_its_fingerprint(ssh_server):
+    ssh_server.known_hosts.write_text("")
+    host = ssh_server.host()
+    with pytest.raises(HostKeyUnknown) as refused:
+        host.read_text("/etc/hostname")
+    message = str(refused.value)
+    assert refused.value.exit_code == 2 and "\n" not in message
+    assert f"ssh-ed25519 {fingerprint_of(ssh_server.host_key)}" in message
+    assert f"ssh -p {ssh_server.port} root@127.0.0.1" in message
+    assert f"ssh-keyscan -p {ssh_server.port} 127.0.0.1 >> {ssh_server.known_hosts}" in message
+    assert ssh_server.known_hosts.read_text() == "", "never trusted silently"
+    assert ssh_server.logins() == 0
+
+
+def test_a_changed_host_key_is_refused_as_a_possible_attack(ssh_server):
+    other = keygen(ssh_server.dir / "other", "someone-else").with_suffix(".pub")
+    kind, key = other.read_text().split()[:2]
+    ssh_server.known_hosts.write_text(f"[127.0.0.1]:{ssh_server.port} {kind} {key}\n")
+    with pytest.raises(HostKeyChanged) as refused:
+        ssh_server.host().read_text("/etc/hostname")
+    message = str(refused.value)
+    assert "CHANGED, possibly an attack" in message and refused.value.exit_code == 2
+    assert f"known_hosts has ssh-ed25519 {fingerprint_of(other)}" in message
+    assert f"the host offers ssh-ed25519 {fingerprint_of(ssh_server.host_key)}" in message
+    assert f"ssh-keygen -R '[127.0.0.1]:{ssh_server.port}' -f {ssh_server.known_hosts}" in message
+    assert ssh_server.logins() == 0
+
+
+def test_the_agent_is_used_when_the_config_names_no_key(ssh_server, tmp_path, monkeypatch):
+    ssh_server.write_config(identity=False)
+    hidden = shutil.move(ssh_server.user_key, tmp_path / "agent-only-key")  # not where paramiko looks
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.ssh/id_* either
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(SshError, match="refused the login as root.*ssh-add"):
+        ssh_server.host().read_text("/etc/hostname")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.05)
+        subprocess.run(["ssh-add", "-q", str(hidden)], check=True, env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+                       capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        host = ssh_server.host()
+        assert host.read_text("/etc/os-release")
+        host.close()
+    finally:
+        agent.terminate()
+        agent.wait()
+
+
+def test_an_unreachable_host_is_one_line_with_what_to_do(ssh_server):
+    ssh_server.container.stop(timeout=1)
+    with pytest.raises(SshError) as failed:
+        ssh_server.host(connect_timeout=3).read_text("/etc/hostname")
+    assert "cannot connect to 127.0.0.1 port" in str(failed.value) and "\n" not in str(failed.value)
+    assert f"try: ssh -p {ssh_server.port} root@127.0.0.1" in str(failed.value)
