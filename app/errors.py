@@ -2,6 +2,8 @@
 
 from app.redact import redact
 
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2  # all passed; a check (or an apply) failed; hardstep could not act
+
 
 class HardstepError(Exception):
     """Base for every error shown to the user as a message, never as a traceback."""

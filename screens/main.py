@@ -83,6 +83,10 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
         }
 
     def compose(self) -> ComposeResult:
+        if self.engine.host.remote:  # its module only then: the report's text loads with it
+            from screens.widgets.host_line import HostLine
+
+            yield HostLine(self.engine.host)
         yield DockerBanner(id="docker-banner")
         with Horizontal(id="main-body"):
             yield StepList([(s.id, s.title) for s in self.steps.values()], id="step-list")

@@ -71,6 +71,10 @@ class WelcomeScreen(EngineScreen[None]):
         from app.lab.stack import ABOUT
 
         lab = is_lab_config(self.engine.config)
+        if self.engine.host.remote:  # its module only then: the report's text loads with it
+            from screens.widgets.host_line import HostLine
+
+            yield HostLine(self.engine.host)
         with VerticalScroll(id="welcome"):
             yield Static("Welcome to hardstep's practice lab" if lab else "Welcome to hardstep", id="welcome-title")
             yield Static(INTRO, id="welcome-intro")

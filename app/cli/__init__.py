@@ -12,9 +12,9 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from app.cli import commands
+from app.cli import commands, hosts
 from app.cli.commands import EXIT_ERROR, EXIT_FAILED, EXIT_OK, make_engine
-from app.cli.output import note_event, redacted_output
+from app.cli.output import note, note_event, redacted_output
 from app.cli.parser import build_parser
 from app.errors import HardstepError, describe_error
 
@@ -58,13 +58,24 @@ def guarded(args: argparse.Namespace, wizard: Wizard | None) -> int:
 
 def run(args: argparse.Namespace, wizard: Wizard | None = None) -> int:
     command = args.command or "wizard"
+    named = hosts.members(args)
+    hosts.refuse(args, command, named)
+    if command == "wizard":
+        need(wizard)  # before anything connects
     if command == "lab":
         return open_lab(args, wizard)
-    if command == "wizard":
-        return open_wizard(args, wizard)
-    engine = make_engine(getattr(args, "root", None), getattr(args, "config", None),
-                         getattr(args, "state_dir", None))
+    if hosts.many(args, named):  # check or report: refuse() let no other command through
+        from app.cli import fleet
+
+        return (fleet.cmd_check_many if command == "check" else fleet.cmd_report_many)(args, named)
+    engine = hosts.engine_for(args, named[0] if named else None)
     try:
+        if command == "wizard":
+            return open_wizard(wizard, engine)
+        if engine.host.remote and command in ("check", "report"):
+            from app.engine.report import OUTSIDE_VIEW
+
+            note(OUTSIDE_VIEW)
         if command in CHANGING:  # the whole command, from its first look at the host to its last change
             with engine.exclusive(getattr(args, "command_line", f"hardstep {command}"), note_event):
                 return COMMANDS[command](engine, args)
@@ -83,12 +94,14 @@ COMMANDS = {"list": commands.cmd_list, "plan": commands.cmd_plan, "apply": comma
             "report": commands.cmd_report}
 
 
-def open_wizard(args: argparse.Namespace, wizard: Wizard | None, engine: "Engine | None" = None) -> int:
+def need(wizard: Wizard | None) -> Wizard:
     if wizard is None:
         raise HardstepError("the wizard is not part of 'python -m app'; run 'hardstep' (or pass a command)")
-    engine = engine or make_engine(getattr(args, "root", None), getattr(args, "config", None),
-                                   getattr(args, "state_dir", None))
-    wizard(engine)
+    return wizard
+
+
+def open_wizard(wizard: Wizard | None, engine: "Engine") -> int:
+    need(wizard)(engine)
     return EXIT_OK
 
 
@@ -105,4 +118,4 @@ def open_lab(args: argparse.Namespace, wizard: Wizard | None) -> int:
     if args.no_open:
         print(f"lab: {lab.dir}\nroot: {lab.root}\nconfig: {lab.config}\nstate: {lab.state}")
         return EXIT_OK
-    return open_wizard(args, wizard, make_engine(lab.root, lab.config, lab.state))
+    return open_wizard(wizard, make_engine(lab.root, lab.config, lab.state))

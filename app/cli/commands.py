@@ -11,19 +11,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.cli.output import confirm, note, note_event, print_checks, print_event, print_plan, write_verbatim
-from app.errors import HardstepError
+from app.errors import EXIT_ERROR, EXIT_FAILED, EXIT_OK, HardstepError
 
 if TYPE_CHECKING:
     from app.engine.runner import Engine
+    from app.host.target import SshTarget
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
-
-def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | None) -> "Engine":
+def make_engine(root: Path | None, config_path: Path | None, state_dir: Path | None,
+                target: "SshTarget | None" = None) -> "Engine":
+    """The engine of this machine, or with ``target`` of that host over SSH (``root`` unused)."""
     from app.config.settings import load_config
     from app.engine.runner import Engine
-    from app.host.local import LocalHost
     from app.engine.state import StateStore
+
+    if target is not None:
+        from app.host.ssh import SshHost
+
+        return Engine(SshHost(target), load_config(config_path), StateStore(state_dir))
+    from app.host.local import LocalHost
 
     root = root or os.environ.get("HARDSTEP_ROOT") or None  # the container image sets /host
     if root is not None and not Path(root).is_dir():
@@ -200,13 +206,19 @@ def cmd_resume(engine: "Engine", args: argparse.Namespace) -> int:
 
 
 def cmd_report(engine: "Engine", args: argparse.Namespace) -> int:
-    from app.engine.report import build_report, render, write_report
+    from app.engine.report import build_report, render
 
     note_running(engine)
-    text = render(build_report(engine), args.format)  # built from redacted data, then escaped
-    if args.output in ("-", ""):
+    emit_report(render(build_report(engine), args.format), args.output)  # built from redacted data, then escaped
+    return EXIT_OK
+
+
+def emit_report(text: str, output: str) -> None:
+    """A rendered report to stdout (``-``) or to a file, said on stderr."""
+    from app.engine.report import write_report
+
+    if output in ("-", ""):
         write_verbatim(text)
     else:
-        write_report(Path(args.output), text)
-        print(f"report written to {args.output}", file=sys.stderr)
-    return EXIT_OK
+        write_report(Path(output), text)
+        print(f"report written to {output}", file=sys.stderr)

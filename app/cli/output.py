@@ -111,6 +111,6 @@ def print_event(event: "Event") -> None:
     print(f"  {'!' if event.level != 'info' else '-'} {event.message}", flush=True)
 
 
-def print_checks(results: list["CheckResult"]) -> None:
+def print_checks(results: list["CheckResult"], prefix: str = "") -> None:
     for r in results:
-        print(f"{r.status.upper():<5} {r.step:<16} {r.check:<28} {r.detail}")
+        print(f"{prefix}{r.status.upper():<5} {r.step:<16} {r.check:<28} {r.detail}")

@@ -7,15 +7,28 @@ import argparse
 from pathlib import Path
 
 
-def build_parser() -> argparse.ArgumentParser:
+def global_options(hosts_dest: str) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS lets the options stand before or after the subcommand without one masking the other.
     common.add_argument("--root", type=Path, default=argparse.SUPPRESS,
                         help="treat DIR as / for files (practice lab, tests)")
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="settings file (TOML)")
     common.add_argument("--state-dir", type=Path, default=argparse.SUPPRESS, help="state and audit log folder")
+    # A subcommand's namespace replaces the main one's values: the --host options before the
+    # command and those after it go to two lists, joined by app.cli.hosts.
+    common.add_argument("--host", dest=hosts_dest, action="append", default=argparse.SUPPRESS, metavar="HOST",
+                        help="work on this host over SSH: ssh://[user@]host[:port] (default: $HARDSTEP_HOST; "
+                             "check and report take several)")
+    common.add_argument("--inventory", type=Path, default=argparse.SUPPRESS, metavar="FILE",
+                        help="check or report on every host of this 'ansible-inventory --list' JSON")
+    common.add_argument("--limit", default=argparse.SUPPRESS, metavar="PATTERN",
+                        help="with --inventory: only these groups or hosts (a,b or a:b)")
+    return common
 
-    parser = argparse.ArgumentParser(prog="hardstep", parents=[common],
+
+def build_parser() -> argparse.ArgumentParser:
+    common = global_options("hosts")
+    parser = argparse.ArgumentParser(prog="hardstep", parents=[global_options("hosts_first")],
                                      description="Harden a Docker host running a Matrix stack, one verified step at a time.")
     parser.add_argument("--version", action=VersionAction, help="print hardstep's version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

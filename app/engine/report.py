@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 FORMATS = ("md", "html", "json")
 REPORT_VERSION = 1
 AUDIT_FIELDS = ("time", "step", "action", "outcome", "command", "error")
+OUTSIDE_VIEW = ("TLS, HTTP and DTLS checks run from the machine hardstep runs on (the outside view) "
+                "against the host's names; the rest runs on the host over SSH")
 
 
 def build_report(engine: "Engine") -> dict[str, Any]:
@@ -46,7 +48,8 @@ def build_report(engine: "Engine") -> dict[str, Any]:
     running = engine.running_elsewhere()
     data = {
         "report_version": REPORT_VERSION, "generated": now_iso(),
-        "host": {"os": os_release.get("PRETTY_NAME") or os_release.get("NAME") or "unknown",
+        "host": {"name": engine.host.label, "remote": engine.host.remote,
+                 "os": os_release.get("PRETTY_NAME") or os_release.get("NAME") or "unknown",
                  "root": str(engine.host.root), "state_dir": str(engine.state.dir)},
         # Another hardstep changing the host as this was read: its actions in flight are running.
         "run_in_progress": {"pid": running.pid, "command": running.command, "since": running.since}
@@ -116,13 +119,14 @@ def _table(head: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def markdown(data: dict[str, Any]) -> str:
-    host = data["host"]
-    out = ["# hardstep report", "",
+def markdown(data: dict[str, Any], title: str = "hardstep report", level: int = 1) -> str:
+    """One host's report; ``title`` and ``level`` place it as a section of a report on many hosts."""
+    host, h = data["host"], "#" * level
+    out = [f"{h} {_cell(title)}", "",
            f"Generated {_cell(data['generated'])} on {_cell(host['os'])} "
            f"(root {_cell(host['root'])}, state {_cell(host['state_dir'])}). Secrets are redacted.", ""]
     out += [f"**{_cell(notice)}**\n" for notice in _notices(data)]
-    out += ["## Steps", ""]
+    out += [f"{h}# Steps", ""]
     running = bool(data["run_in_progress"])
     out += _table(["step", "status", "last checked", "checks", "note"],
                   [[s["step"], s["status"], s["checked"] or "never", _tally(s["checks"]), _note(s, running)]
@@ -130,11 +134,11 @@ def markdown(data: dict[str, Any]) -> str:
     for step in data["steps"]:
         if not step["checks"]:
             continue
-        out += ["", f"### {_cell(step['title'])} ({_cell(step['step'])}): {_cell(step['status'])}", ""]
+        out += ["", f"{h}## {_cell(step['title'])} ({_cell(step['step'])}): {_cell(step['status'])}", ""]
         out += _table(["result", "check", "detail", "evidence", "at"],
                       [[c["status"], c["check"], c["detail"], _evidence(c["evidence"]), c["at"]]
                        for c in step["checks"]])
-    out += ["", "## Changes (audit log)", ""]
+    out += ["", f"{h}# Changes (audit log)", ""]
     if data["changes"]:
         out += _table(["time", "step", "action", "outcome", "command / error"],
                       [[c["time"], c["step"], c["action"], c["outcome"], c["error"] or c["command"] or ""]
@@ -161,6 +165,8 @@ def _note(step: dict[str, Any], running: bool) -> str:
 def _notices(data: dict[str, Any]) -> list[str]:
     """What the reader must know before trusting the tables: a run in flight, unread audit lines."""
     out = []
+    if data["host"].get("remote"):
+        out.append(f"Host {data['host']['name']}: {OUTSIDE_VIEW}.")
     run = data["run_in_progress"]
     if run:
         out.append(f"A run is in progress: pid {run['pid']} ({run['command']}) since {run['since']}; "
@@ -187,28 +193,37 @@ def _html_table(head: list[str], rows: list[list[tuple[str, str]]]) -> str:
 
 
 def html_page(data: dict[str, Any]) -> str:
+    return page("hardstep report", html_body(data))
+
+
+def page(title: str, body: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>\n" + body + "\n</body></html>\n")
+
+
+def html_body(data: dict[str, Any], level: int = 2) -> str:
+    """One host's report below its title; ``level`` is the heading level of its sections."""
     host, e, running = data["host"], html.escape, bool(data["run_in_progress"])
+    h2, h3 = f"h{level}", f"h{level + 1}"
     parts = [f"<p>Generated {e(data['generated'])} on {e(host['os'])} (root <code>{e(host['root'])}</code>, "
              f"state <code>{e(host['state_dir'])}</code>). Secrets are redacted.</p>"]
     parts += [f'<p class="fail"><strong>{e(notice)}</strong></p>' for notice in _notices(data)]
-    parts += ["<h2>Steps</h2>",
+    parts += [f"<{h2}>Steps</{h2}>",
               _html_table(["step", "status", "last checked", "checks", "note"],
                           [[(s["step"], ""), (s["status"], s["status"].replace(" ", "-")),
                             (s["checked"] or "never", ""), (_tally(s["checks"]), ""), (_note(s, running), "")]
                            for s in data["steps"]])]
     for step in data["steps"]:
         if step["checks"]:
-            parts.append(f"<h3>{e(step['title'])} ({e(step['step'])}): {e(step['status'])}</h3>")
+            parts.append(f"<{h3}>{e(step['title'])} ({e(step['step'])}): {e(step['status'])}</{h3}>")
             parts.append(_html_table(["result", "check", "detail", "evidence", "at"],
                                      [[(c["status"], c["status"]), (c["check"], ""), (c["detail"], ""),
                                        (_evidence(c["evidence"]), "evidence"), (c["at"], "")]
                                       for c in step["checks"]]))
-    parts.append("<h2>Changes (audit log)</h2>")
+    parts.append(f"<{h2}>Changes (audit log)</{h2}>")
     parts.append(_html_table(["time", "step", "action", "outcome", "command / error"],
                              [[(c["time"], ""), (c["step"], ""), (c["action"], ""), (c["outcome"], c["outcome"]),
                                (c["error"] or c["command"] or "", "")] for c in data["changes"]])
                  if data["changes"] else "<p>hardstep has changed nothing on this host yet.</p>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>hardstep report</title>"
-            f"<style>{STYLE}</style></head><body><h1>hardstep report</h1>\n" + "\n".join(parts) +
-            "\n</body></html>\n")
+    return "\n".join(parts)

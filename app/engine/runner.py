@@ -216,8 +216,11 @@ class Engine:
         return f"; {what} {'were' if earlier else 'was'} undone"
 
     def check(self, step_id: str, after_apply: bool = False) -> list[CheckResult]:
-        """Run the step's live checks and record them, unless another hardstep is changing the
-        host: its half-done state is no verdict, so the results are only returned then."""
+        return self.check_status(step_id, after_apply)[0]
+
+    def check_status(self, step_id: str, after_apply: bool = False) -> tuple[list[CheckResult], Status]:
+        """Run the step's live checks and record them with the status they give, unless another
+        hardstep is changing the host: its half-done state is no verdict, so they are only returned."""
         step = self.step(step_id)
         applicable = step.applicable(self.host)
         if not applicable.ok:
@@ -233,7 +236,7 @@ class Engine:
             status = self._status_after(step_id, results, after_apply)
         if not self.running_elsewhere():
             self.state.record_checks(step_id, results, status)
-        return results
+        return results, status
 
     def check_many(self, ids: list[str] | None = None) -> list[CheckResult]:
         results: list[CheckResult] = []

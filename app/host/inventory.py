@@ -1,0 +1,81 @@
+"""The hosts of an Ansible inventory, read from the JSON ``ansible-inventory -i INVENTORY --list``
+prints, so an existing inventory (matrix-docker-ansible-deploy's ``inventory/hosts``) is used as
+it is. Groups hold ``hosts`` and ``children``; ``_meta.hostvars`` holds each host's variables, of
+which hardstep reads where to connect: ``ansible_host``, ``ansible_user``, ``ansible_port`` and
+their older names ``ansible_ssh_host``, ``ansible_ssh_user``, ``ansible_ssh_port``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from app.errors import HardstepError
+from app.host.target import SshTarget, parse_target
+
+
+def read_inventory(path: Path, limit: str | None = None) -> dict[str, SshTarget]:
+    """Inventory name -> where to reach it, in the inventory's order; ``limit`` keeps the hosts of
+    the groups and hosts it names (``a,b`` or ``a:b``, as Ansible's ``--limit`` writes them)."""
+    data = _load(path)
+    meta = data.get("_meta") if isinstance(data.get("_meta"), dict) else {}
+    hostvars = meta.get("hostvars") if isinstance(meta.get("hostvars"), dict) else {}
+    groups = {name: value for name, value in data.items() if name != "_meta" and isinstance(value, dict)}
+    seen: set[str] = set()
+    listed = [h for group in ("all", *groups) for h in _members(groups, group, seen)]
+    names = listed + [n for n in hostvars if n not in listed]
+    if limit:
+        wanted: list[str] = []
+        for pattern in filter(None, re.split(r"[,:]", limit)):
+            if pattern in groups:
+                wanted += _members(groups, pattern, set())
+            elif pattern in names:
+                wanted.append(pattern)
+            else:
+                raise HardstepError(f"--limit {pattern}: no such group or host in {path}")
+        names = [n for n in names if n in wanted]
+    if not names:
+        raise HardstepError(f"{path}: the inventory names no host" + (f" in --limit {limit}" if limit else ""))
+    return {name: _target(name, hostvars.get(name) or {}, path) for name in dict.fromkeys(names)}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HardstepError(f"--inventory {path}: no such file") from None
+    except OSError as exc:
+        raise HardstepError(f"--inventory {path}: cannot read it ({exc.strerror or exc})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HardstepError(f"--inventory {path} is not JSON; write it with "
+                            "'ansible-inventory -i YOUR_INVENTORY --list > FILE'") from None
+    if not isinstance(data, dict):
+        raise HardstepError(f"--inventory {path}: not the JSON of 'ansible-inventory --list' (not an object)")
+    return data
+
+
+def _members(groups: dict[str, dict], name: str, seen: set[str]) -> list[str]:
+    """The hosts of a group and of its children, depth first, each group once (cycles end)."""
+    if name in seen or name not in groups:
+        return []
+    seen.add(name)
+    group = groups[name]
+    hosts = [h for h in group.get("hosts") or [] if isinstance(h, str)]
+    for child in group.get("children") or []:
+        hosts += _members(groups, child, seen)
+    return hosts
+
+
+def _target(name: str, hostvars: dict[str, Any], path: Path) -> SshTarget:
+    def var(key: str) -> str | None:
+        value = hostvars.get(f"ansible_{key}", hostvars.get(f"ansible_ssh_{key}"))
+        return None if value in (None, "") else str(value)
+
+    host, user, port = var("host") or name, var("user"), var("port")
+    text = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
+    try:
+        return parse_target(text)
+    except HardstepError:
+        raise HardstepError(f"{path}: host {name} has no usable address ({text!r}); "
+                            "fix its ansible_host, ansible_user or ansible_port") from None
