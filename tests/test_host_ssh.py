@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -155,6 +156,30 @@ def test_the_remote_proc_sees_this_machine_s_processes(host):
     assert host.process_name(2 ** 22 + 1) is None and host.process_argv(2 ** 22 + 1) is None
     assert host.engine_processes_visible() and host.remote and host.label == "ssh://hardstep-remote"
     assert host.os_release()["ID"] == "debian"
+
+
+def test_threads_sharing_the_host_each_get_their_own_answers(host, ssh_server):
+    """The wizard's workers share one SshHost, so its one SFTP session is asked from several threads
+    at once: each must get its own file, and none may wait forever for an answer another took."""
+    files = {}
+    for i in range(6):
+        files[i] = ssh_server.folder / f"worker-{i}.txt"
+        files[i].write_bytes(f"file {i}\n".encode() * (200 + i))
+    answers: dict[int, list] = {i: [] for i in files}
+
+    def worker(i: int) -> None:
+        for _ in range(30):
+            answers[i].append((host.read_bytes(str(files[i])), host.stat(str(files[i])).mode))
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in files]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(deadline - time.monotonic(), 0))
+    assert not [t for t in threads if t.is_alive()], "a thread waits for an SFTP answer another thread took"
+    for i, got in answers.items():
+        assert got == [(files[i].read_bytes(), 0o644)] * 30
 
 
 def test_docker_goes_over_the_same_connection(host, ssh_server):

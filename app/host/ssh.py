@@ -6,14 +6,7 @@ remote's ``/`` is the root; /proc and /sys are the remote kernel's, so the engin
 visible. Nothing is installed on the remote; Docker needs its ``docker`` CLI there. A user other
 than root works as root through password-less sudo (``app.host.ssh_sudo``: ``privilege``).
 
-Writes are atomic as local ones (``app.fileops.atomic_write``): a temp file in the same folder
-(``.NAME.XXXXXXXX.hardstep-tmp``, made 0600 before anything is written into it), fsynced
-(the ``fsync@openssh.com`` extension), then renamed over the file (``posix-rename@openssh.com``).
-An existing file's mode and owner carry over (SFTP), and then its ACL and extended attributes
-(SELinux label included) by GNU ``cp --attributes-only --preserve=mode,ownership,xattr`` on the
-remote. Not kept: ACL and extended attributes where the remote's ``cp`` is not GNU's (BusyBox),
-and the owner when hardstep is not root there (as locally); the folder is not fsynced after the
-rename (SFTP cannot open a folder).
+One thread at a time talks SFTP (``one_at_a_time``); writes are atomic (``app.host.ssh_files``).
 """
 
 from __future__ import annotations
@@ -31,7 +24,7 @@ from typing import TYPE_CHECKING
 from app.errors import CommandTimeout, HardstepError
 from app.host.base import CommandResult, FileStat, Host
 from app.host.links import resolve_links
-from app.host.ssh_files import atomic_write
+from app.host.ssh_files import atomic_write, one_at_a_time
 from app.host.ssh_exec import MISSING, exec_command, split_pid, wrap
 from app.host.ssh_proc import SCAN, command_lines
 from app.host.ssh_connect import endpoint, open_client
@@ -105,6 +98,7 @@ class SshHost(Host):
             return self._sftp
 
     # --- managed files ---------------------------------------------------------------------
+    @one_at_a_time
     def _resolve(self, absolute: str) -> str:
         """``absolute`` with its links followed, as the remote kernel follows them."""
         files = self._files()
@@ -117,6 +111,7 @@ class SshHost(Host):
 
         return str(resolve_links(absolute, read_link))
 
+    @one_at_a_time
     def read_bytes(self, absolute: str) -> bytes | None:
         _check_absolute(absolute)
         try:
@@ -131,6 +126,7 @@ class SshHost(Host):
         data = self.read_bytes(absolute)
         return None if data is None else data.decode("utf-8")
 
+    @one_at_a_time
     def write_text(self, absolute: str, text: str) -> None:
         try:
             atomic_write(self._files(), self._resolve(absolute), text.encode("utf-8"), self)
@@ -149,6 +145,7 @@ class SshHost(Host):
         return None if found is None else FileStat((found.st_mode or 0) & 0o7777, found.st_uid or 0,
                                                    found.st_gid or 0)
 
+    @one_at_a_time
     def _stat(self, absolute: str) -> "paramiko.SFTPAttributes | None":
         _check_absolute(absolute)
         try:
@@ -156,10 +153,12 @@ class SshHost(Host):
         except FileNotFoundError:
             return None
 
+    @one_at_a_time
     def unlink(self, absolute: str) -> None:
         with suppress(FileNotFoundError):
             self._files().remove(self._resolve(absolute))
 
+    @one_at_a_time
     def remove_temp_files(self, absolute: str) -> list[str]:
         folder, name = posixpath.split(self._resolve(absolute))
         try:
@@ -204,6 +203,7 @@ class SshHost(Host):
         return exec_command(transport, command, timeout, input, self._connect_timeout)
 
     # --- the running system: the remote kernel's ----------------------------------------------
+    @one_at_a_time
     def _kernel_bytes(self, path: str) -> bytes | None:
         try:
             with self._files().open(path, "rb") as handle:
@@ -239,7 +239,8 @@ class SshHost(Host):
         code, out, err = self._exec(SCAN, 60, None)
         scanned = None if code is None else command_lines(out, err.decode("utf-8", "replace"))
         if scanned is None:
-            return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
+            with self._lock:
+                return [int(name) for name in self._files().listdir("/proc") if name.isdigit()]
         self._scanned = (time.monotonic(), scanned)
         return list(scanned)
 

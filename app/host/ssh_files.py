@@ -1,7 +1,19 @@
-"""Atomic writes over SFTP, with the safety of ``app.fileops.atomic_write`` (see ``app.host.ssh``)."""
+"""Files over SFTP for ``SshHost``: atomic writes with the safety of ``app.fileops.atomic_write``, and
+SFTP requests one thread at a time.
+
+Writes are atomic as local ones are (``app.fileops.atomic_write``): a temp file in the same folder
+(``.NAME.XXXXXXXX.hardstep-tmp``, made 0600 before anything is written into it), fsynced
+(the ``fsync@openssh.com`` extension), then renamed over the file (``posix-rename@openssh.com``).
+An existing file's mode and owner carry over (SFTP), and then its ACL and extended attributes
+(SELinux label included) by GNU ``cp --attributes-only --preserve=mode,ownership,xattr`` on the
+remote. Not kept: ACL and extended attributes where the remote's ``cp`` is not GNU's (BusyBox),
+and the owner when hardstep is not root there (as locally); the folder is not fsynced after the
+rename (SFTP cannot open a folder).
+"""
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import secrets
 import stat
@@ -75,3 +87,15 @@ def _fsync(files: "paramiko.SFTPClient", handle: "paramiko.SFTPFile") -> None:
     handle.flush()
     with suppress(OSError):
         files._request(CMD_EXTENDED, "fsync@openssh.com", handle.handle)
+
+
+def one_at_a_time(method):
+    """Hold the host's lock for a method that talks SFTP. paramiko's ``SFTPClient`` is not
+    thread-safe: a thread waiting for its answer reads and drops whatever answer comes first
+    (``SFTPClient._read_response``), so two threads asking at once can each wait forever for an
+    answer the other took; the wizard's workers share one host."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
