@@ -12,6 +12,7 @@ Fixtures:
 
 Tests that need the engine are marked ``@pytest.mark.docker``; tests that use
 ``docker_client`` get the marker automatically, so ``-m "not docker"`` deselects them.
+``fresh_secret_memory`` (autouse) forgets the secret values earlier tests made hardstep remember.
 Other fixtures belong in their own modules (tests/fixtures_*.py), not here.
 """
 
@@ -33,6 +34,17 @@ pytest_plugins = ["tests.fixtures_registry", "tests.fixtures_synapse", "tests.fi
 # engine) never collide, and cleanup never touches another run's objects.
 RUN_ID = secrets.token_hex(3)
 NAME_PREFIX = f"hst-{RUN_ID}-"
+
+
+@pytest.fixture(autouse=True)
+def fresh_secret_memory() -> Iterator[None]:
+    """Every test starts with no remembered secret values (app.redact.known): the values another test
+    in this worker used as secrets (a generated ``a.example``) would be redacted out of this one's
+    output."""
+    from app.redact.known import forget
+
+    forget()
+    yield
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

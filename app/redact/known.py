@@ -42,3 +42,10 @@ def scrub(text: str) -> str:
     if not _pattern:
         _pattern.append(re.compile("|".join(re.escape(v) for v in sorted(_known, key=len, reverse=True))))
     return _pattern[0].sub(REDACTED, text)
+
+
+def forget() -> None:
+    """Start over with no remembered secrets (each test does: another test's secret may be a name
+    this one prints)."""
+    _known.clear()
+    _pattern.clear()
