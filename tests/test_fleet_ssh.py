@@ -11,7 +11,7 @@ import pytest
 from app.config.settings import Config, save_config
 from tests.fixtures_core import docker_values
 from tests.fixtures_ssh import ALIAS
-from tests.test_cli_errors import hardstep
+from tests.test_cli_errors import assert_one_line_error, hardstep
 
 SECOND = f"{ALIAS}-2"  # the same server under a second name: a second host to hardstep
 
@@ -71,3 +71,15 @@ def test_many_hosts_over_ssh_one_table_worst_exit(over_ssh, tmp_path):
     assert done.returncode == 0, done
     assert [h["host"] for h in data["hosts"]] == [ALIAS, SECOND]
     assert data["hosts"][0]["report"]["host"]["remote"] is True
+
+
+@pytest.mark.docker
+def test_an_unknown_host_key_stops_the_command_with_its_fingerprint(over_ssh, ssh_server, tmp_path):
+    known = ssh_server.known_hosts
+    known.write_text("")  # the user never logged in to this host
+    done = over_ssh("--host", ALIAS, "apply", "private-network", "--yes")
+    assert_one_line_error(done, "is not in known_hosts", "SHA256:", "hardstep never trusts a key silently",
+                          f"ssh-keyscan -p {ssh_server.port} 127.0.0.1 >> {known}")
+    assert known.read_text() == "", "nothing was trusted"
+    assert ssh_server.logins() == 0
+    assert not (tmp_path / "state" / "hosts" / ALIAS / "audit.jsonl").exists(), "nothing was done"
