@@ -5,13 +5,16 @@ own connection and folder, and one where nothing listens) in one table with the 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from app.config.settings import Config, save_config
 from tests.fixtures_core import docker_values
 from tests.fixtures_ssh import ALIAS
-from tests.test_cli_errors import assert_one_line_error, hardstep
+from tests.test_cli_errors import ROOT, assert_one_line_error, hardstep
 
 SECOND = f"{ALIAS}-2"  # the same server under a second name: a second host to hardstep
 
@@ -26,9 +29,12 @@ def over_ssh(ssh_server, tmp_path, unique, images):
     settings = tmp_path / "settings.toml"
     save_config(Config(docker_values(unique, images)), settings)
 
-    def run(*args: str):
-        return hardstep(*args, "--config", str(settings),
-                        env={"HOME": str(home), "HARDSTEP_STATE_DIR": str(tmp_path / "state")})
+    def run(*args: str, program: str = "app"):
+        env = {**os.environ, "HOME": str(home), "HARDSTEP_STATE_DIR": str(tmp_path / "state")}
+        if program == "app":
+            return hardstep(*args, "--config", str(settings), env=env)
+        return subprocess.run([sys.executable, "-m", program, *args, "--config", str(settings)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
 
     return run
 
@@ -83,3 +89,11 @@ def test_an_unknown_host_key_stops_the_command_with_its_fingerprint(over_ssh, ss
     assert known.read_text() == "", "nothing was trusted"
     assert ssh_server.logins() == 0
     assert not (tmp_path / "state" / "hosts" / ALIAS / "audit.jsonl").exists(), "nothing was done"
+
+
+@pytest.mark.docker
+def test_the_wizard_over_ssh_with_an_unknown_host_key_stops_before_it_opens(over_ssh, ssh_server):
+    ssh_server.known_hosts.write_text("")
+    done = over_ssh("--host", ALIAS, program="screens.launch")  # the hardstep program: the wizard plugged in
+    assert_one_line_error(done, "is not in known_hosts", "SHA256:")
+    assert "\x1b[" not in done.stdout, "Textual never took the terminal"

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace, wizard: Wizard | None = None) -> int:
     engine = hosts.engine_for(args, named[0] if named else None)
     try:
         if command == "wizard":
+            engine.host.connect()  # an unknown host key: exit 2 with its fingerprint, before Textual takes the terminal
             return open_wizard(wizard, engine)
         if engine.host.remote and command in ("check", "report"):
             from app.engine.report import OUTSIDE_VIEW

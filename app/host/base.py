@@ -56,9 +56,10 @@ class Host(ABC):
         return "this machine"
 
     # --- managed files ---------------------------------------------------------------------
-    @abstractmethod
     def read_text(self, path: str) -> str | None:
         """The file's UTF-8 text, None when it does not exist; HardstepError when unreadable."""
+        data = self.read_bytes(path)
+        return None if data is None else data.decode("utf-8")
 
     @abstractmethod
     def read_bytes(self, path: str) -> bytes | None:
@@ -177,6 +178,10 @@ class Host(ABC):
             return True, self.docker_version()
         except DockerUnavailable as exc:
             return False, str(exc)
+
+    def connect(self) -> None:
+        """Reach the host now, so a refused host key or login stops a command before the wizard
+        takes the terminal; nothing to do for this machine."""
 
     def close(self) -> None:
         """Let go of connections (the Docker client); the facade can be used again after."""

@@ -68,10 +68,6 @@ class LocalHost(Host):
         except PermissionError:
             raise HardstepError(f"permission denied reading {absolute}; run hardstep as root") from None
 
-    def read_text(self, absolute: str) -> str | None:
-        data = self.read_bytes(absolute)
-        return None if data is None else data.decode("utf-8")
-
     def write_text(self, absolute: str, text: str) -> None:
         target = self.path(absolute)
         target.parent.mkdir(parents=True, exist_ok=True)

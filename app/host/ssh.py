@@ -122,10 +122,6 @@ class SshHost(Host):
         except PermissionError:
             raise self._rights().denied("reading", absolute, self.label) from None
 
-    def read_text(self, absolute: str) -> str | None:
-        data = self.read_bytes(absolute)
-        return None if data is None else data.decode("utf-8")
-
     @one_at_a_time
     def write_text(self, absolute: str, text: str) -> None:
         try:
@@ -280,6 +276,9 @@ class SshHost(Host):
                         "(docker system dial-stdio); install it there (Debian: apt-get install docker.io)")
                 self._docker = docker_over_ssh(self.connection, self.label, self._rights().user, self._docker_timeout)
             return self._docker
+
+    def connect(self) -> None:
+        self.connection()
 
     def close(self) -> None:
         with self._lock:
