@@ -13,6 +13,7 @@ from app.engine.runner import Engine
 from app.engine.state import StateStore
 from screens.main import MainScreen
 from screens.welcome import WelcomeScreen
+from tests.fixtures_ssh import ADMIN, RANCHER
 from tests.wizard_support import SIZE, quiet_app, settle, shown, wizard_engine
 
 
@@ -26,22 +27,30 @@ def run(engine, check) -> None:
     asyncio.run(scenario())
 
 
-def remote(ssh_server, tmp_path, settings: bool = True) -> Engine:
+def remote(ssh_server, tmp_path, settings: bool = True, user: str | None = None) -> Engine:
     path = tmp_path / "remote.toml"
     if settings:
         save_config(Config(), path)
-    return Engine(ssh_server.host(), Config(path=path, exists=settings), StateStore(tmp_path / "remote-state"))
+    host = ssh_server.host(user=user)
+    host.connect()  # as the command line does before it opens the wizard
+    return Engine(host, Config(path=path, exists=settings), StateStore(tmp_path / "remote-state"))
 
 
 @pytest.mark.docker
-def test_main_screen_names_the_host_and_the_outside_view(ssh_server, tmp_path):
+@pytest.mark.parametrize("user, target, acting", [
+    (None, "ssh://hardstep-remote", "as root"),
+    (RANCHER, f"ssh://{RANCHER}@hardstep-remote", f"as {RANCHER}, root through sudo"),
+    (ADMIN, f"ssh://{ADMIN}@hardstep-remote", f"as {ADMIN}, without root: sudo asks for a password, so files "
+     "only root may change will be refused")])
+def test_main_screen_names_the_host_who_hardstep_is_there_and_the_outside_view(ssh_server, tmp_path, user, target,
+                                                                                acting):
     def check(app):
         assert isinstance(app.screen, MainScreen)
         line = " ".join(shown(app, "#host-line").split())
-        assert line.startswith("Working on ssh://hardstep-remote over SSH. TLS, HTTP and DTLS checks run "
+        assert line.startswith(f"Working on {target} over SSH {acting}. TLS, HTTP and DTLS checks run "
                                "from the machine hardstep runs on (the outside view)")
 
-    run(remote(ssh_server, tmp_path), check)
+    run(remote(ssh_server, tmp_path, user=user), check)
 
 
 @pytest.mark.docker

@@ -121,16 +121,21 @@ class Host(ABC):
 
     # --- the running system (never under the root prefix) ----------------------------------
     @abstractmethod
+    def kernel_text(self, path: str) -> str | None:
+        """A file of the running system (/proc, /sys, /run), stripped; None when it cannot be read."""
+
     def selinux_enforcing(self) -> bool:
         """True when the running kernel enforces SELinux."""
+        return self.kernel_text("/sys/fs/selinux/enforce") == "1"
 
-    @abstractmethod
     def apparmor_enabled(self) -> bool:
         """True when the running kernel has AppArmor switched on."""
+        return self.kernel_text("/sys/module/apparmor/parameters/enabled") == "Y"
 
-    @abstractmethod
     def apparmor_profiles(self) -> list[str]:
         """Names of the AppArmor profiles loaded in the running kernel (empty when unreadable)."""
+        text = self.kernel_text("/sys/kernel/security/apparmor/profiles") or ""
+        return [line.split(" (")[0] for line in text.splitlines()]  # "name (enforce)"
 
     @abstractmethod
     def uses_systemd(self) -> bool:
@@ -153,15 +158,19 @@ class Host(ABC):
     def process_argv(self, pid: int) -> list[str] | None:
         """The process's command line as arguments; None when it is gone or unreadable."""
 
-    @abstractmethod
     def process_status(self, pid: int) -> dict[str, str] | None:
         """The kernel's status fields of the process (``NoNewPrivs``, ``Seccomp``...); None when
         it is gone or unreadable."""
+        text = self.kernel_text(f"/proc/{int(pid)}/status")
+        if text is None:
+            return None
+        return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
 
-    @abstractmethod
     def pid_from_file(self, pidfile: str) -> int | None:
         """The pid a running daemon wrote to ``pidfile`` (a runtime file of the running system,
         like /var/run/docker.pid); None when missing or not a number."""
+        text = self.kernel_text(pidfile)
+        return int(text) if text and text.isdigit() else None
 
     # --- the Docker engine -----------------------------------------------------------------
     @property
@@ -178,6 +187,11 @@ class Host(ABC):
             return True, self.docker_version()
         except DockerUnavailable as exc:
             return False, str(exc)
+
+    def acting_as(self) -> str:
+        """Who hardstep is on the host, in words ("as root", "as rancher, root through sudo"); empty for
+        this machine, where the user started it. Reaches the host."""
+        return ""
 
     def connect(self) -> None:
         """Reach the host now, so a refused host key or login stops a command before the wizard

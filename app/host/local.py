@@ -128,15 +128,11 @@ class LocalHost(Host):
         return found[len(top):] if found else None
 
     # --- the running system: this machine's, whatever the root prefix ------------------------
-    def selinux_enforcing(self) -> bool:
-        return _kernel_text("/sys/fs/selinux/enforce") == "1"
-
-    def apparmor_enabled(self) -> bool:
-        return _kernel_text("/sys/module/apparmor/parameters/enabled") == "Y"
-
-    def apparmor_profiles(self) -> list[str]:
-        text = _kernel_text("/sys/kernel/security/apparmor/profiles") or ""
-        return [line.split(" (")[0] for line in text.splitlines()]  # "name (enforce)"
+    def kernel_text(self, path: str) -> str | None:
+        try:
+            return Path(path).read_text().strip()
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def uses_systemd(self) -> bool:
         return Path("/run/systemd/system").is_dir()
@@ -150,7 +146,7 @@ class LocalHost(Host):
         return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
     def process_name(self, pid: int) -> str | None:
-        return _kernel_text(f"/proc/{int(pid)}/comm")
+        return self.kernel_text(f"/proc/{int(pid)}/comm")
 
     def process_argv(self, pid: int) -> list[str] | None:
         try:
@@ -158,16 +154,6 @@ class LocalHost(Host):
         except OSError:
             return None
         return data.decode("utf-8", "replace").split("\0")
-
-    def process_status(self, pid: int) -> dict[str, str] | None:
-        text = _kernel_text(f"/proc/{int(pid)}/status")
-        if text is None:
-            return None
-        return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
-
-    def pid_from_file(self, pidfile: str) -> int | None:
-        text = _kernel_text(pidfile)
-        return int(text) if text and text.isdigit() else None
 
     # --- the Docker engine -----------------------------------------------------------------
     @property
@@ -192,12 +178,3 @@ class LocalHost(Host):
         if self._docker is not None:
             self._docker.close()
             self._docker = None
-
-
-def _kernel_text(path: str) -> str | None:
-    """A file of the running system, stripped; None when it cannot be read."""
-    try:
-        return Path(path).read_text().strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-

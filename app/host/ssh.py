@@ -4,9 +4,8 @@ One paramiko connection per ``SshHost``, opened on first use and reused for ever
 files and /proc and /sys, exec channels for commands, and the Docker API (``ssh_docker``). The
 remote's ``/`` is the root; /proc and /sys are the remote kernel's, so the engine's processes are
 visible. Nothing is installed on the remote; Docker needs its ``docker`` CLI there. A user other
-than root works as root through password-less sudo (``app.host.ssh_sudo``: ``privilege``).
-
-One thread at a time talks SFTP (``one_at_a_time``); writes are atomic (``app.host.ssh_files``).
+than root works as root through password-less sudo (``app.host.ssh_sudo``: ``privilege``). One
+thread at a time talks SFTP (``one_at_a_time``); writes are atomic (``app.host.ssh_files``).
 """
 
 from __future__ import annotations
@@ -83,6 +82,9 @@ class SshHost(Host):
     def privilege(self) -> str:
         """What hardstep runs as on the remote: "root", "sudo" or "user" (see ``app.host.ssh_sudo``)."""
         return self._rights().kind
+
+    def acting_as(self) -> str:
+        return self._rights().said
 
     def _rights(self) -> Privilege:
         with self._lock:
@@ -207,22 +209,12 @@ class SshHost(Host):
         except OSError:
             return None
 
-    def _kernel_text(self, path: str) -> str | None:
+    def kernel_text(self, path: str) -> str | None:
         data = self._kernel_bytes(path)
         try:
             return None if data is None else data.decode().strip()
         except UnicodeDecodeError:
             return None
-
-    def selinux_enforcing(self) -> bool:
-        return self._kernel_text("/sys/fs/selinux/enforce") == "1"
-
-    def apparmor_enabled(self) -> bool:
-        return self._kernel_text("/sys/module/apparmor/parameters/enabled") == "Y"
-
-    def apparmor_profiles(self) -> list[str]:
-        text = self._kernel_text("/sys/kernel/security/apparmor/profiles") or ""
-        return [line.split(" (")[0] for line in text.splitlines()]  # "name (enforce)"
 
     def uses_systemd(self) -> bool:
         return self.is_dir("/run/systemd/system")
@@ -241,7 +233,7 @@ class SshHost(Host):
         return list(scanned)
 
     def process_name(self, pid: int) -> str | None:
-        return self._kernel_text(f"/proc/{int(pid)}/comm")
+        return self.kernel_text(f"/proc/{int(pid)}/comm")
 
     def process_argv(self, pid: int) -> list[str] | None:
         # From the last scan, each pid once and only right after it; else read now.
@@ -250,16 +242,6 @@ class SshHost(Host):
             return scanned.pop(int(pid))
         data = self._kernel_bytes(f"/proc/{int(pid)}/cmdline")
         return None if data is None else data.decode("utf-8", "replace").split("\0")
-
-    def process_status(self, pid: int) -> dict[str, str] | None:
-        text = self._kernel_text(f"/proc/{int(pid)}/status")
-        if text is None:
-            return None
-        return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in text.splitlines())}
-
-    def pid_from_file(self, pidfile: str) -> int | None:
-        text = self._kernel_text(pidfile)
-        return int(text) if text and text.isdigit() else None
 
     # --- the Docker engine -----------------------------------------------------------------
     @property

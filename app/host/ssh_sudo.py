@@ -39,6 +39,16 @@ class Privilege:
     sudo_error: str = ""  # USER: why ``sudo -n true`` failed, in sudo's words
     sftp_server: str = ""  # SUDO: the program that serves SFTP as root
 
+    @property
+    def said(self) -> str:
+        """The privilege in words, for the wizard's host line."""
+        if self.kind == ROOT:
+            return "as root"
+        if self.kind == SUDO:
+            return f"as {self.user}, root through sudo"
+        return (f"as {self.user}, without root: sudo asks for a password, so files only root may change "
+                "will be refused")
+
     def as_root(self, command: str) -> str:
         """``command`` (a shell command line) run as root: under ``sudo -n`` as ``sudo``."""
         return f"sudo -n -- sh -c {shlex.quote(command)}" if self.kind == SUDO else command

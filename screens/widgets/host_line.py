@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 class HostLine(Static):
     def __init__(self, host: "Host") -> None:
-        super().__init__(Content.assemble(("Working on ", ""), (host.label, "bold"), " over SSH. ",
+        # acting_as does not wait on the network here: the command line connected before the wizard opened.
+        super().__init__(Content.assemble(("Working on ", ""), (host.label, "bold"), f" over SSH {host.acting_as()}. ",
                                           (f"{OUTSIDE_VIEW[0].upper()}{OUTSIDE_VIEW[1:]}.", "italic")),
                          id="host-line")
