@@ -37,3 +37,11 @@ def make_engine(tmp_path: Path, unique, images: dict[str, str], **sections) -> E
 
 def failing(results) -> list[str]:
     return [r.check for r in results if r.ok is False]
+
+
+def applied(engine: Engine, step: str):
+    """``engine.apply(step)``, asserted to pass; a failure names the error and every failing check
+    with its detail (a run that fails only on CI can then be read)."""
+    outcome = engine.apply(step)
+    assert outcome.ok, (outcome.error, [(r.check, r.detail) for r in outcome.checks if r.ok is False])
+    return outcome

@@ -16,7 +16,7 @@ from app.engine.model import Status
 from app.steps.acme.setup import renewal_script
 from app.steps.acme.step import traefik_labels
 from tests.fixtures_acme import DOMAIN, acme_engine, reloads, renew, start_coturn, write_certificate
-from tests.fixtures_core import failing
+from tests.fixtures_core import applied, failing
 from tests.fixtures_registry import free_port
 
 REFERENCE_PROXY = {"CONTAINERS": "1", "POST": "1", "ALLOW_RESTART": "1"}  # as the reference writes it
@@ -163,8 +163,7 @@ def test_a_certificate_for_another_name_is_replaced_and_comes_back(engine):
     check = by_name(engine.check("acme"))[CERT_CHECK]
     assert check.ok is False and check.detail == f"{cert} is for other.example.org, not {DOMAIN}: the acme step gets one for it"
     assert type(engine.plan("acme").actions[-1]).__name__ == "IssueFirstCertificate"
-    outcome = engine.apply("acme")
-    assert outcome.ok, (outcome.error, [(c.name, c.detail) for c in outcome.checks if not c.ok])
+    applied(engine, "acme")
     assert by_name(engine.check("acme"))[CERT_CHECK].ok is True
     assert engine.host.read_bytes(cert) != before[0]
     assert engine.rollback("acme").ok
@@ -186,12 +185,13 @@ def test_a_failed_first_issuance_says_why_and_undoes(tmp_path, unique, images, a
 
 def test_drift_inside_the_container_is_seen_and_replanned(engine, docker_client):
     assert engine.apply("socket-proxy").ok
-    assert engine.apply("acme").ok
+    applied(engine, "acme")
     acme = docker_client.containers.get(engine.config.acme.container)
     acme.exec_run(["sh", "-c", "echo '# edited' >> /usr/local/bin/hardstep-renew-cert; crontab -r"])
     assert {"renewal script up to date", "renewal runs daily"} <= set(failing(engine.check("acme")))
     assert [type(a).__name__ for a in engine.plan("acme").actions] == ["WriteRenewalScript", "InstallCrontab"]
-    assert engine.apply("acme").ok and engine.plan("acme").empty
+    applied(engine, "acme")
+    assert engine.plan("acme").empty
 
 
 def test_the_reference_acme_container_fails_is_replaced_and_comes_back(engine, docker_client, acme_images):
