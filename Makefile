@@ -78,7 +78,7 @@ images: setup engine
 # status is make's: any failure, and exit 5 (no tests collected), fail the target.
 test: setup engine images
 	$(VENV)/bin/lint-imports
-	@rc=0; $(VPY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VPY) -m pytest -q -rR -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc
 

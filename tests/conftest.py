@@ -47,6 +47,26 @@ def fresh_secret_memory() -> Iterator[None]:
     yield
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """A test run again after a failure (pytest-rerunfailures) says why it failed the first time, so a
+    flake that only CI sees can still be read."""
+    if report.outcome != "rerun":
+        return
+    why = [line for line in report.longreprtext.splitlines() if line.startswith("E ")][:6]
+    reporter = _config.pluginmanager.get_plugin("terminalreporter") if _config else None
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line(f"RERUN {report.nodeid} after: " + " | ".join(line[1:].strip() for line in why)[:1200])
+
+
+_config: pytest.Config | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _config
+    _config = config
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "docker_client" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("docker"):
