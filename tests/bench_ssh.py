@@ -44,6 +44,7 @@ class SshFigures:
 def host_settings(folder: Path, prefix: str, images: dict[str, str]) -> Path:
     """The bench host's files in ``folder`` and the settings naming them; returns the settings."""
     from app.config.settings import Config, save_config
+    from tests.fixtures_core import docker_values
 
     lab = ROOT / "assets" / "lab"
     files = {"synapse/homeserver.yaml": lab / "homeserver.yaml", "coturn/turnserver.conf": lab / "turnserver.conf",
@@ -53,13 +54,11 @@ def host_settings(folder: Path, prefix: str, images: dict[str, str]) -> Path:
         shutil.copyfile(source, folder / name)
     (folder / "docker").mkdir()
     (folder / "docker" / "daemon.json").write_text("{}\n")
-    values = {
-        "docker": {"private_network": f"{prefix}-private", "socket_proxy_container": f"{prefix}-dockerproxy",
-                   "socket_proxy_image": images["socket_proxy"], "probe_image": images["busybox"],
-                   "daemon_config": str(folder / "docker" / "daemon.json"),
-                   "seccomp_profile": str(folder / "docker" / "seccomp-hardstep.json")},
-        "traefik": {"config": str(folder / "traefik" / "traefik.toml"), "web_network": f"{prefix}-web",
-                    "container": f"{prefix}-proxy"},
+    values = docker_values(lambda name: f"{prefix}-{name}", images)  # the tests' Docker names and images
+    values["docker"] |= {"daemon_config": str(folder / "docker" / "daemon.json"),
+                         "seccomp_profile": str(folder / "docker" / "seccomp-hardstep.json")}
+    values["traefik"]["config"] = str(folder / "traefik" / "traefik.toml")
+    values |= {
         "synapse": {"config": str(folder / "synapse" / "homeserver.yaml"), "server_name": NAMES["synapse"],
                     "url": f"https://{NAMES['matrix']}"},
         "turn": {"config": str(folder / "coturn" / "turnserver.conf"), "domain": NAMES["turn"],
