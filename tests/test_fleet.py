@@ -152,3 +152,16 @@ def test_a_host_whose_report_cannot_be_read_says_why(tmp_path):
     assert "| gone.example.org | could not be read: OSError: connection refused |" in md
     assert "## gone.example.org (ssh://gone.example.org)\n\nCould not be read: OSError: connection refused" in md
     assert data["hosts"][0]["error"] and data["hosts"][1]["report"]["host"]["name"] == "this machine"
+
+
+@pytest.mark.docker
+def test_a_host_with_an_action_left_in_flight_is_checked_and_says_so(tmp_path, unique, images):
+    engine = make_engine(tmp_path / "a", unique, images)
+    engine.state.update_step("private-network", in_flight={"index": 0, "summary": "Create the network",
+                                                           "started": "2026-12-01T10:00:00+00:00", "prepared": []})
+    hosts = [member("a.example.org")]
+    checked = check_hosts(hosts, lambda m: engine, ["private-network"])[0]
+    assert checked.error is None and checked.exit_code == 1  # checked (the network is missing), not unreachable
+    assert checked.notes == ["private-network: action 'Create the network' was in flight (started "
+                             "2026-12-01T10:00:00+00:00) when hardstep stopped; 'hardstep resume' re-checks it, "
+                             "then continue or roll back."]

@@ -72,8 +72,7 @@ def note_interrupted(engine: "Engine", ids: list[str] | None = None) -> None:
     if note_running(engine):
         return  # its actions in flight are running, not interrupted
     for item in interrupted(engine, ids):
-        note(f"{item.step}: action '{item.summary}' was in flight (started {item.started}) when hardstep "
-             "stopped; 'hardstep resume' re-checks it, then continue or roll back.")
+        note(item.stopped())
 
 
 def cmd_list(engine: "Engine", args: argparse.Namespace) -> int:

@@ -92,16 +92,16 @@ def check_hosts(members: list[Member], open_engine: Callable[[Member], "Engine"]
 
         holder = engine.running_elsewhere()
         notes = [f"a run is in progress: {holder}; its checks are not recorded"] if holder else []
-        notes += [f"{i.step}: action '{i.summary}' was in flight (started {i.started}) when hardstep stopped; "
-                  "'hardstep resume' with this --host re-checks it" for i in interrupted(engine, steps)]
+        resume = f"hardstep --host {engine.host.label} resume" if engine.host.remote else "hardstep resume"
+        notes += [i.stopped(resume) for i in interrupted(engine, steps)]
         for step_id in steps:
             found, status = engine.check_status(step_id)
             results += found
             cells[step_id] = CELLS[status]
         return cells, results, notes
 
-    return [HostChecks(member, *done) if done else HostChecks(member, error=error)
-            for member, done, error in over_hosts(members, open_engine, check)]
+    return [HostChecks(member, cells=done[0], results=done[1], notes=done[2]) if done else
+            HostChecks(member, error=error) for member, done, error in over_hosts(members, open_engine, check)]
 
 
 def worst(hosts: list[HostChecks]) -> int:

@@ -45,6 +45,11 @@ class Interrupted:
     def notice(self) -> str:
         return f"{self.step}: action '{self.summary}' was in flight; re-checking..."
 
+    def stopped(self, resume: str = "hardstep resume") -> str:
+        """What a later command tells the user: it stopped there, and ``resume`` goes on."""
+        return (f"{self.step}: action '{self.summary}' was in flight (started {self.started}) when hardstep "
+                f"stopped; '{resume}' re-checks it, then continue or roll back.")
+
 
 def interrupted(engine: "Engine", ids: list[str] | None = None) -> list[Interrupted]:
     """The steps a killed process left with an action in flight, in wizard order (state only).
