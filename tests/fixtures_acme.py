@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.containers.commands import read_file, run_shell
+from app.steps.acme.setup import SCRIPT_PATH
 from tests.fixtures_core import make_engine
 
 # An example name. The acme step's own checks never dial it; test_passthrough sends it only as
@@ -69,7 +71,7 @@ def reloads(coturn) -> bytes:
     import time
 
     time.sleep(1.5)
-    return coturn.exec_run(["cat", "/tmp/reloads"]).output
+    return read_file(coturn, "/tmp/reloads") or b""
 
 
 def run_traefik(docker_client, image: str, engine, tls_port: int, web_port: int, ca_file=None):
@@ -92,8 +94,8 @@ def run_traefik(docker_client, image: str, engine, tls_port: int, web_port: int,
 
 def renew(acme) -> tuple[int, str]:
     """Run the renewal script in the acme container, as its crontab does."""
-    code, output = acme.exec_run(["/usr/local/bin/hardstep-renew-cert"])
-    return code, output.decode()
+    code, output = run_shell(acme, SCRIPT_PATH)
+    return code, output
 
 
 def write_certificate(engine, *names: str):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.containers.commands import ask, read_file
 from app.errors import CommandTimeout, DockerUnavailable, HardstepError
 from tests.fixtures_ssh import ADMIN, RANCHER
 
@@ -119,7 +120,7 @@ def test_as_rancher_files_are_served_by_the_sftp_server_sshd_names(ssh_server):
     try:
         assert host.privilege == "sudo" and host._rights().sftp_server == moved, "from `sshd -T`, not a usual path"
         host.write_text("/etc/hardstep-test.conf", "x\n")
-        assert ssh_server.container.exec_run(["stat", "-c", "%U %a", "/etc/hardstep-test.conf"]).output == b"root 644\n"
+        assert ask(ssh_server.container, ["stat", "-c", "%U %a", "/etc/hardstep-test.conf"]).output == "root 644\n"
     finally:
         host.close()
     ssh_server.container.exec_run(["rm", moved])
@@ -140,5 +141,5 @@ def test_a_root_login_never_goes_through_sudo(ssh_server):
             assert host.run(["id", "-u"]).stdout == "0\n" and host.read_text("/etc/shadow")
         finally:
             host.close()
-        log = ssh_server.container.exec_run(["cat", "/var/log/sudo.log"]).output
+        log = read_file(ssh_server.container, "/var/log/sudo.log") or b""
         assert (b"COMMAND=" in log) == logged, log

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from app.containers.commands import ask_shell
 from app.steps.acme.passthrough import check_passthrough
 from app.net.tls import fingerprint
 from tests.fixtures_acme import DOMAIN, acme_engine, write_certificate
@@ -38,8 +39,7 @@ def standin(lab, unique, docker_client, images, kind):
 
 def servers_left(docker_client, engine) -> str:
     acme = docker_client.containers.get(engine.config.acme.container)
-    listing = acme.exec_run(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; ls -d /tmp/hardstep-*"])
-    return listing.output.decode()
+    return ask_shell(acme, "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; ls -d /tmp/hardstep-*").output
 
 
 def test_a_passthrough_route_shows_the_throwaway_certificate(lab, unique, docker_client, images):

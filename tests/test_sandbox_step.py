@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.cli import main
+from app.containers.commands import read_file, run_shell
 from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 
@@ -27,7 +28,7 @@ def weak_container(client, images, name, **extra):
                                    environment={"SERVICE": "demo"}, labels={"app": "demo"}, host_config=host_config)
     container = client.containers.get(created["Id"])
     container.start()
-    container.exec_run(["sh", "-c", "echo precious > /data/db"])
+    assert run_shell(container, "echo precious > /data/db").ok
     container.reload()
     return container
 
@@ -75,7 +76,7 @@ def test_weak_container_fails_every_check_then_the_sandbox_passes_them_all(weak,
         assert after.attrs["HostConfig"][key] == before.attrs["HostConfig"][key], key
     assert list(after.attrs["NetworkSettings"]["Networks"]) == list(before.attrs["NetworkSettings"]["Networks"])
     # The anonymous volume moved with it: the data is still there.
-    assert after.exec_run(["cat", "/data/db"]).output == b"precious\n"
+    assert read_file(after, "/data/db") == b"precious\n"
     assert engine.plan("sandbox").empty  # idempotent
 
     assert cli(engine, "rollback", "sandbox", "--yes") == 0

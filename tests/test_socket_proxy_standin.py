@@ -18,6 +18,7 @@ from typing import Callable
 import pytest
 
 import docker
+from app.containers.commands import ask, ask_shell
 from tests.infra.probe import Prober, ProbeError, http_status
 
 pytestmark = pytest.mark.docker
@@ -153,15 +154,13 @@ def test_containers_proxy_hardened(docker_client, images, unique, net, prober, g
     assert host["Tmpfs"] == {"/run": ""}
     (sock_mount,) = [m for m in container.attrs["Mounts"] if m["Destination"] == SOCKET]
     assert sock_mount["RW"] is False
-    rc, out = container.exec_run(["cat", "/proc/1/status"])
-    status = dict(
-        line.split(":", 1) for line in out.decode().splitlines() if ":" in line
-    )
+    rc, out = ask(container, ["cat", "/proc/1/status"])
+    status = dict(line.split(":", 1) for line in out.splitlines() if ":" in line)
     assert status["NoNewPrivs"].strip() == "1"
     assert int(status["CapEff"].strip(), 16) == 0
     assert int(status["CapBnd"].strip(), 16) == 0
-    rc, out = container.exec_run(["sh", "-c", "test -f /run/haproxy.cfg && grep ' /run ' /proc/mounts"])
-    assert rc == 0 and b"tmpfs" in out, out
+    rc, out = ask_shell(container, "test -f /run/haproxy.cfg && grep ' /run ' /proc/mounts")
+    assert rc == 0 and "tmpfs" in out, out
 
 
 def test_narrow_restart_proxy(docker_client, images, unique, net, prober, generation):
@@ -298,8 +297,8 @@ def test_newer_rules_gate_files_exec_and_every_method(docker_client, images, uni
 def test_disable_ipv6_listens_on_ipv4(docker_client, images, unique, net, prober):
     proxy = unique("proxy")
     container = start_proxy(docker_client, images, proxy, net, {"DISABLE_IPV6": "1"}, prober)
-    rc, out = container.exec_run(["grep", "-A1", "^frontend", "/run/haproxy.cfg"])
-    assert rc == 0 and b"bind :2375" in out, out
+    rc, out = ask(container, ["grep", "-A1", "^frontend", "/run/haproxy.cfg"])
+    assert rc == 0 and "bind :2375" in out, out
     assert prober.http_status(f"http://{proxy}:2375/version") == 200
 
 

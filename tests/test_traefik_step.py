@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from app.assets import asset_path
+from app.containers.commands import read_text
 from app.engine.model import Status
 from tests.fixtures_core import failing, make_engine
 from tests.fixtures_registry import free_port
@@ -94,7 +95,7 @@ def test_rollback_puts_traefik_and_its_file_back(lab, docker_client):
     assert "/var/run/docker.sock" in [m["Destination"] for m in restored.attrs["Mounts"]]
     assert lab.host.read_text(lab.config.traefik.config) == original_text
     # The restored container reads the restored file, not the hardened one it last saw.
-    seen = restored.exec_run(["cat", "/etc/traefik/traefik.toml"]).output.decode()
+    seen = read_text(restored, "/etc/traefik/traefik.toml")
     assert seen == original_text
     assert lab.status("traefik") == Status.PENDING
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.containers.commands import ask
 from app.containers.spec import MANAGED_LABEL, STEP_LABEL
 
 if TYPE_CHECKING:
@@ -83,8 +84,7 @@ class Probe:
     def _wget(self, wget: list[str]) -> ProbeResult:
         # No ``wget -T``: Debian's static busybox 1.35 segfaults on it. ``timeout`` bounds the time.
         argv = ["timeout", str(self.timeout)] + wget if self._bounded else wget
-        exit_code, output = self._container.exec_run(argv)
-        text = output.decode("utf-8", "replace")
+        exit_code, text = ask(self._container, argv)  # wget -S always prints: its headers or its error
         if self._bounded and exit_code in (126, 127) and _NOT_FOUND in text:
             self._bounded = False
             return self._wget(wget)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from app.containers.commands import ask_shell
+
 if TYPE_CHECKING:
     from app.host.base import Host
 
@@ -16,14 +18,10 @@ Probe = tuple["bool | None", str, dict[str, Any]]
 
 
 def run(container, script: str) -> tuple[int | None, str]:
-    """Run ``sh -c script`` in the container: (exit code, output)."""
-    from docker.errors import APIError
-
-    try:
-        result = container.exec_run(["sh", "-c", script], stdout=True, stderr=True)
-    except APIError as exc:
-        return None, str(exc.explanation or exc)
-    return result.exit_code, result.output.decode("utf-8", "replace").strip()
+    """Run ``sh -c script`` in the container: (exit code, output); code None when it could not
+    run or its answer never came back (app.containers.commands)."""
+    code, output = ask_shell(container, script)
+    return code, output.strip()
 
 
 def has_shell(container) -> bool:
@@ -39,6 +37,8 @@ def _last(output: str) -> str:
 def root_read_only(container) -> Probe:
     marker = f"/.hardstep-probe-{secrets.token_hex(4)}"
     code, out = run(container, f"touch {marker} && rm -f {marker} && echo WROTE")
+    if code is None:
+        return None, out, {"probe": f"touch {marker}"}
     if "WROTE" in out:
         return False, "wrote a file to /: the root filesystem is writable", {"probe": f"touch {marker}"}
     return True, f"touch {marker} failed: {_last(out)}", {"probe": f"touch {marker}", "output": out}
@@ -49,6 +49,8 @@ def tmp_noexec(container) -> Probe:
               'chmod +x "$f"; "$f"; rm -f "$f"')
     code, out = run(container, script)
     evidence = {"probe": "write a script to /tmp, then run it", "output": out}
+    if code is None:
+        return None, out, evidence
     if "NOWRITE" in out:
         return False, f"/tmp is not writable: {_last(out)}", evidence
     if "EXECUTED" in out:
@@ -60,7 +62,9 @@ def raw_socket(container) -> Probe:
     code, out = run(container, "command -v ping >/dev/null 2>&1 || { echo NOPING; exit 0; }; "
                                "ping -c 1 -W 1 127.0.0.1 2>&1; echo RC=$?")
     evidence = {"probe": "ping -c 1 127.0.0.1 (needs a raw socket)", "output": out}
-    if "NOPING" in out or code is None:
+    if code is None:
+        return None, out, evidence
+    if "NOPING" in out:
         return None, "the image has no ping", evidence
     if "RC=0" in out:
         return False, "ping opened a raw socket and got an answer", evidence
@@ -75,6 +79,8 @@ def process_limit(container, limit: int) -> Probe:
               'sleep 5 </dev/null >/dev/null 2>&1 & pids="$pids $!"; n=$((n+1)); done; echo STARTED=$n')
     code, out = run(container, script)
     evidence = {"probe": f"start {wanted} processes", "output": out[-300:]}
+    if code is None:
+        return None, out, evidence
     if f"STARTED={wanted}" in out:
         return False, f"started {wanted} processes: no limit at {limit}", evidence
     return True, f"process {wanted} could not start: {_last(out)}", evidence

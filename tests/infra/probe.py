@@ -33,6 +33,8 @@ from urllib.parse import urlsplit
 import docker
 from docker.errors import APIError, NotFound
 
+from app.containers.commands import ask
+
 PROBE_LABEL = "org.hardstep.test.probe"
 
 _STATUS_RE = re.compile(r"HTTP/\d(?:\.\d)? (\d{3})")
@@ -182,8 +184,7 @@ class Prober:
 
     def http_status(self, url: str, method: str = "GET", *, data: str = "", timeout: int = 5) -> int:
         """Same contract as the module's ``http_status``, from this container."""
-        exit_code, out = self.container.exec_run(_wget_argv(url, method, data, timeout))
-        output = (out or b"").decode(errors="replace")
+        exit_code, output = ask(self.container, _wget_argv(url, method, data, timeout))
         status = _parse_status(output)
         if status is None:
             raise ProbeError(url, exit_code, output)

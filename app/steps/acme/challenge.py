@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.containers.actions import ReplaceContainer, find_container
+from app.containers.commands import ask
 from app.containers.recreate import Twin, image_config
 from app.editors.toml_text import set_keys
 from app.engine.actions import Action, EditFile
@@ -74,8 +75,8 @@ def running_version(host: "Host", config: "Config") -> tuple[tuple[int, int, int
     if version is not None:
         return version, f"image tag {image}"
     if container.status == "running":
-        code, output = container.exec_run(["traefik", "version"])
-        match = re.search(rb"Version:\s*v?(\d+)\.(\d+)\.(\d+)", output or b"")
+        code, output = ask(container, ["traefik", "version"])
+        match = re.search(r"Version:\s*v?(\d+)\.(\d+)\.(\d+)", output)
         if code == 0 and match:
             return tuple(int(g) for g in match.groups()), "traefik version"
     return None, f"{image} names no version and `traefik version` did not answer"

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from app.containers.commands import LOST, ask_shell, read_text, run_shell
 from app.engine.actions import Action, ApplyContext, Undo, sh, unified_diff
 from app.assets import read_asset
 from app.errors import ApplyError, HardstepError
@@ -69,27 +70,23 @@ def with_cron_line(current: str, line: str) -> str:
     return "\n".join(kept + [line]) + "\n"
 
 
-# --- reading the container --------------------------------------------------------------------
-def run(container, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    exit_code, output = container.exec_run(argv, environment=env)
-    return exit_code, output.decode("utf-8", "replace")
-
-
+# --- reading the container (through app.containers.commands: Docker can drop an exec's output) --
 def has_programs(container, *programs: str) -> bool:
     """True when every program is on the container's PATH (``command -v`` of its shell)."""
-    code, _ = run(container, ["sh", "-c", 'for p in "$@"; do command -v "$p" >/dev/null || exit 1; done',
-                              "sh", *programs])
-    return code == 0
+    listed = " ".join(shlex.quote(p) for p in programs)
+    return ask_shell(container, f'for p in {listed}; do command -v "$p" >/dev/null || exit 1; done').ok
 
 
 def read_file(container, path: str) -> str | None:
-    code, text = run(container, ["cat", path])
-    return text if code == 0 else None
+    return read_text(container, path)
 
 
-def read_crontab(container) -> str:
-    code, text = run(container, ["crontab", "-l"])
-    return text if code == 0 else ""  # "no crontab for root" is an empty crontab
+def read_crontab(container) -> str | None:
+    """The container's crontab ("" when it has none); None when its answer never came back."""
+    answer = ask_shell(container, "crontab -l")
+    if answer.code is None:
+        return None
+    return answer.output if answer.ok else ""  # "no crontab for root" is an empty crontab
 
 
 def archive(entries: list[tuple[str, bytes | None, int]]) -> bytes:
@@ -138,7 +135,7 @@ class InstallAcmeSh(Action):
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = running_container(host, self.container)
-        code, output = run(container, ["sh", "-c", read_asset("acme", "install.sh")])
+        code, output = run_shell(container, read_asset("acme", "install.sh"))
         if code != 0:
             lines = [line for line in output.strip().splitlines() if line.strip()]
             raise ApplyError(f"installing acme.sh in {self.container} failed: "
@@ -183,9 +180,11 @@ class InstallCrontab(Action):
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = running_container(host, self.container)
         staged = "/tmp/hardstep-crontab"
-        put_file(container, staged, with_cron_line(read_crontab(container), self.line), 0o600)
-        code, output = run(container, ["crontab", staged])
-        run(container, ["rm", "-f", staged])
+        current = read_crontab(container)
+        if current is None:  # never write a crontab built on an answer that did not come back
+            raise ApplyError(f"could not read the crontab of {self.container}: {LOST}, then apply again")
+        put_file(container, staged, with_cron_line(current, self.line), 0o600)
+        code, output = run_shell(container, f"crontab {staged}; status=$?; rm -f {staged}; exit $status")
         if code != 0:
             raise ApplyError(f"crontab in {self.container} failed: {output.strip() or f'exit {code}'}")
         ctx.log(f"crontab of {self.container}: {self.line}")

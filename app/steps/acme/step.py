@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.steps.acme import setup as inside
 from app.engine.actions import Action, sh
+from app.containers.commands import LOST
 from app.containers.spec import ContainerSpec, render_settings_diff, settings_diff, settings_of
 from app.containers.actions import (CreateNetwork, PullImage, ReplaceContainer, RunContainer, StartContainer,
                                  find_container, find_network, hardstep_labels, image_present)
@@ -124,7 +125,7 @@ class Acme(Step):
             current = inside.read_file(container, inside.SCRIPT_PATH)
             if current != script:
                 actions.append(inside.WriteRenewalScript(spec.name, current, script))
-            if line not in inside.read_crontab(container).splitlines():
+            if line not in (inside.read_crontab(container) or "").splitlines():  # unread: install re-reads it
                 actions.append(inside.InstallCrontab(spec.name, line))
         return actions + traefik + first  # the first certificate last: once script and route are in place
 
@@ -182,18 +183,22 @@ class Acme(Step):
             return results
         script, wanted_script = inside.read_file(container, inside.SCRIPT_PATH), inside.renewal_script(config, mode)
         installed = inside.has_programs(container, "acme.sh", "openssl")
-        line, cron = inside.crontab_line(config), inside.read_crontab(container).splitlines()
+        line, crontab = inside.crontab_line(config), inside.read_crontab(container)
+        cron = (crontab or "").splitlines()
         crond = container.attrs.get("Path", "").rsplit("/", 1)[-1] == "crond"
-        if not crond:
-            cron_detail = f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
+        if crontab is None:
+            cron_ok, cron_detail = False, f"could not read the crontab of {name}: {LOST}"
+        elif not crond:
+            cron_ok, cron_detail = False, f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
         else:
-            cron_detail = f"crontab: {line}" if line in cron else f"the crontab of {name} lacks: {line}"
+            cron_ok = line in cron
+            cron_detail = f"crontab: {line}" if cron_ok else f"the crontab of {name} lacks: {line}"
         return results + [
             self.check("acme.sh installed", installed, "acme.sh and openssl are on the PATH" if installed
                        else f"acme.sh or openssl is missing in {name}"),
             self.check("renewal script up to date", script == wanted_script, "missing" if script is None else
                        ("as planned" if script == wanted_script else "differs from what hardstep writes")),
-            self.check("renewal runs daily", crond and line in cron, cron_detail),
+            self.check("renewal runs daily", cron_ok, cron_detail),
         ]
 
     def _narrow_proxy_checks(self, host: "Host", config: "Config") -> list[CheckResult]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from app.engine.actions import Action, ApplyContext, Undo, sh
 from app.containers.actions import RestartContainer, find_container
+from app.containers.commands import ask
 from app.errors import ApplyError
 
 if TYPE_CHECKING:
@@ -41,16 +42,11 @@ def shown(version: Version | None) -> str:
 
 def detect_version(container) -> tuple[Version | None, str]:
     """(version, where it was read) of the coturn in ``container``; (None, why) when unknown."""
-    from docker.errors import APIError
-
     if container.status == "running":
-        try:
-            code, output = container.exec_run(["turnserver", "--version"], stdout=True, stderr=True)
-            version = parse_version(output.decode("utf-8", "replace")) if code == 0 else None
-            if version:
-                return version, "turnserver --version"
-        except APIError:
-            pass
+        code, output = ask(container, ["turnserver", "--version"])
+        version = parse_version(output) if code == 0 else None
+        if version:
+            return version, "turnserver --version"
     logs = container.logs(tail=400).decode("utf-8", "replace")
     match = re.search(r"Version Coturn-(\d+\.\d+\.\d+)", logs)
     if match:
