@@ -4,11 +4,13 @@ tests/infra/acme_standin.py: without [acme] server it signs its own certificate)
 run for real (the first certificate by the step itself), and every check seen failing first.
 A real CA (pebble through the real Traefik): tests/test_acme_issuance.py.
 
-KNOWN FLAKE, not understood: twice (once in CI, once in a clean-clone run on this 2-core machine
-with 4 workers) an apply here ended with one of its checks failing although the same checks pass
-in every other run; it could not be made to happen on purpose. Each test is run once more when it
-fails (pytest-rerunfailures), and ``applied()`` names the failing check, which ``-rR`` prints in
-the summary, so the next occurrence says which check it was."""
+Twice (once in CI, once in a clean-clone run on this 2-core machine with 4 workers) an apply here
+ended with one of its checks failing although the same checks pass in every other run. The likely
+cause, found later: Docker drops a short exec's output now and then (a sandbox test caught a ``cat``
+printing nothing), and these checks read the renewal script and the crontab that way; they now read
+through app/containers/commands.py, which does not trust a lost answer. Each test is still run once
+more when it fails (pytest-rerunfailures) and a rerun prints a ``RERUN ... after:`` line naming the
+failing check, so a cause not yet found would show in the log instead of failing CI blind."""
 
 from __future__ import annotations
 
