@@ -239,6 +239,27 @@ def test_a_changed_host_key_is_refused_as_a_possible_attack(ssh_server):
     assert ssh_server.logins() == 0
 
 
+def test_a_host_reached_by_its_ipv6_address_is_checked_as_strictly(ssh_server):
+    from app.host.ssh import SshHost
+    from app.host.target import parse_target
+
+    target = parse_target(f"ssh://root@[::1]:{ssh_server.port6}")
+    host = SshHost(target, ssh_config=ssh_server.config)
+    try:
+        assert host.run(["id", "-u"]).stdout == "0\n" and host.read_text("/etc/hostname")
+        assert host.label == f"ssh://root@[::1]:{ssh_server.port6}" and target.label == f"root@ipv6---1_{ssh_server.port6}"
+    finally:
+        host.close()
+    # Its known_hosts name is OpenSSH's: [::1]:port. Without it, refused like any other host.
+    ssh_server.known_hosts.write_text("".join(line + "\n" for line in ssh_server.known_hosts.read_text().splitlines()
+                                              if not line.startswith("[::1]")))
+    with pytest.raises(HostKeyUnknown) as refused:
+        SshHost(target, ssh_config=ssh_server.config).read_text("/etc/hostname")
+    assert f"the host key of [::1]:{ssh_server.port6} is not in known_hosts" in str(refused.value)
+    assert f"ssh-keyscan -p {ssh_server.port6} ::1 >> {ssh_server.known_hosts}" in str(refused.value)
+    assert ssh_server.logins() == 1
+
+
 def test_the_agent_is_used_when_the_config_names_no_key(ssh_server, tmp_path, monkeypatch):
     ssh_server.write_config(identity=False)
     hidden = shutil.move(ssh_server.user_key, tmp_path / "agent-only-key")  # not where paramiko looks

@@ -15,6 +15,9 @@ from app.host.target import SshTarget, parse_target
     ("root@10.0.0.7", SshTarget("10.0.0.7", "root"), "root@10.0.0.7", "ssh://root@10.0.0.7"),
     ("my_box", SshTarget("my_box"), "my_box", "ssh://my_box"),
     ("SSH://host-1:22/", SshTarget("host-1", None, 22), "host-1_22", "ssh://host-1:22"),
+    ("ssh://root@[2001:db8::7]:2222", SshTarget("2001:db8::7", "root", 2222), "root@ipv6-2001-db8--7_2222",
+     "ssh://root@[2001:db8::7]:2222"),
+    ("[::1]", SshTarget("::1"), "ipv6---1", "ssh://[::1]"),
 ])
 def test_accepted_forms(text, target, label, shown):
     assert parse_target(text) == target
@@ -34,6 +37,13 @@ def test_accepted_forms(text, target, label, shown):
     ("../etc", "is not a valid host name"),
     ("bad user@host", "is not a valid user name"),
     ("@host", "is not a valid user name"),
+    ("2001:db8::7", "put an IPv6 address in brackets, [2001:db8::7]"),
+    ("root@::1", "put an IPv6 address in brackets, [::1]"),
+    ("[::1", "is not an IPv6 address in brackets"),
+    ("[::1]x", "is not an IPv6 address in brackets"),
+    ("[::1]:ssh", "port must be a number from 1 to 65535"),
+    ("[fe80::1%eth0]", "is not an IPv6 address in brackets"),
+    ("[10.0.0.7]", "is not an IPv6 address in brackets"),
 ])
 def test_refusals_say_what_is_wrong_and_the_accepted_forms(text, why):
     with pytest.raises(HardstepError) as refused:
@@ -46,7 +56,7 @@ def test_refusals_say_what_is_wrong_and_the_accepted_forms(text, why):
 def test_the_label_is_a_safe_file_name():
     import re
 
-    for text in ("ssh://a.b-c_d@x.example.org:65535", "x", "u@1.2.3.4"):
+    for text in ("ssh://a.b-c_d@x.example.org:65535", "x", "u@1.2.3.4", "[::1]:22", "u@[2001:db8::7]"):
         assert re.fullmatch(r"[A-Za-z0-9._@-]+", parse_target(text).label)
 
 

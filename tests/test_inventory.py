@@ -28,6 +28,7 @@ chat.example.com ansible_ssh_port=2200
 
 [other]
 plain.example.com
+v6.example.org ansible_host=2001:db8::7 ansible_port=2222
 
 [europe:children]
 matrix_servers
@@ -48,6 +49,7 @@ def test_every_host_of_the_real_format(inventory):
     assert "_meta" in json.loads(inventory.read_text())  # what ansible-inventory printed, as it is
     assert read_inventory(inventory) == {
         "plain.example.com": SshTarget("plain.example.com"),
+        "v6.example.org": SshTarget("2001:db8::7", None, 2222),  # Ansible writes IPv6 bare
         "matrix.example.org": SshTarget("203.0.113.5", "root"),
         "matrix.example.net": SshTarget("198.51.100.7", "admin", 2222),
         "chat.example.com": SshTarget("chat.example.com", None, 2200),
@@ -58,7 +60,8 @@ def test_limit_picks_groups_children_and_hosts(inventory):
     assert list(read_inventory(inventory, "matrix_servers")) == \
         ["matrix.example.org", "matrix.example.net", "chat.example.com"]
     assert list(read_inventory(inventory, "europe")) == list(read_inventory(inventory, "matrix_servers"))
-    assert list(read_inventory(inventory, "other:chat.example.com")) == ["plain.example.com", "chat.example.com"]
+    assert list(read_inventory(inventory, "other:chat.example.com")) == \
+        ["plain.example.com", "v6.example.org", "chat.example.com"]
     with pytest.raises(HardstepError, match="--limit nowhere: no such group or host"):
         read_inventory(inventory, "nowhere")
 
@@ -74,7 +77,7 @@ def test_applying_stays_one_host_at_a_time(inventory):
     for command in (["apply", "synapse", "--yes"], ["rollback", "synapse", "--yes"], ["resume"],
                     ["plan", "synapse"], ["list"], []):
         done = hardstep("--inventory", str(inventory), *command)
-        assert_one_line_error(done, "one host at a time and 4 were given", "applying stays one host at a time")
+        assert_one_line_error(done, "one host at a time and 5 were given", "applying stays one host at a time")
     done = hardstep("--host", "a.example.org", "apply", "synapse", "--host", "b.example.org")
     assert_one_line_error(done, "'hardstep apply' works on one host at a time and 2 were given")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.errors import HardstepError
-from app.host.target import SshTarget, parse_target
+from app.host.target import SshTarget, is_ipv6, parse_target
 
 
 def read_inventory(path: Path, limit: str | None = None) -> dict[str, SshTarget]:
@@ -73,6 +73,8 @@ def _target(name: str, hostvars: dict[str, Any], path: Path) -> SshTarget:
         return None if value in (None, "") else str(value)
 
     host, user, port = var("host") or name, var("user"), var("port")
+    if is_ipv6(host):  # Ansible writes IPv6 addresses bare
+        host = f"[{host}]"
     text = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
     try:
         return parse_target(text)

@@ -1,10 +1,12 @@
 """Where ``--host`` points: ``ssh://[user@]host[:port]``, ``[user@]host[:port]`` or an ssh-config alias.
+An IPv6 address goes in brackets, as in URLs and OpenSSH's known_hosts: ``ssh://root@[2001:db8::7]:2222``.
 
 Standard library only: the command line parses a target before anything heavy is imported.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -17,22 +19,35 @@ _USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,31}")
 _FORMS = "ssh://[user@]host[:port], [user@]host[:port] or a Host alias from ~/.ssh/config"
 
 
+def is_ipv6(text: str) -> bool:
+    """A plain IPv6 address (no zone: ``%eth0`` names an interface of the machine typing it)."""
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return "%" not in text
+
+
 @dataclass(frozen=True)
 class SshTarget:
-    host: str  # the alias or name as typed; ~/.ssh/config may map it to another HostName
+    host: str  # the alias, name or address as typed (IPv6 without brackets); ~/.ssh/config may map it
     user: str | None = None
     port: int | None = None
 
     @property
     def label(self) -> str:
-        """A file-name-safe name for this host's folder, e.g. ``admin@matrix.example.org_2222``."""
-        name = f"{self.user}@{self.host}" if self.user else self.host
+        """A file-name-safe name for this host's folder, e.g. ``admin@matrix.example.org_2222``,
+        ``ipv6-2001-db8--7_22``."""
+        # An IPv6 address: no colon in a folder name, and no name starting with "-" (``::1``).
+        host = "ipv6-" + self.host.replace(":", "-") if ":" in self.host else self.host
+        name = f"{self.user}@{host}" if self.user else host
         return name + (f"_{self.port}" if self.port else "")
 
     def __str__(self) -> str:
         user = f"{self.user}@" if self.user else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
         port = f":{self.port}" if self.port else ""
-        return f"ssh://{user}{self.host}{port}"
+        return f"ssh://{user}{host}{port}"
 
 
 def parse_target(text: str) -> SshTarget:
@@ -45,10 +60,20 @@ def parse_target(text: str) -> SshTarget:
     user, sep, hostport = rest.rpartition("@")
     if sep and not _USER.fullmatch(user):
         raise HardstepError(f"host {text!r}: {user!r} is not a valid user name; use {_FORMS}")
-    host, colon, port_text = hostport.partition(":")
-    if not _HOST.fullmatch(host) or ".." in host:
-        raise HardstepError(f"host {text!r}: {host or 'the host name'!r} is not a valid host name or alias; "
-                            f"use {_FORMS}")
+    if hostport.startswith("["):
+        host, bracket, after = hostport[1:].partition("]")
+        if not bracket or not is_ipv6(host) or after[:1] not in ("", ":"):
+            raise HardstepError(f"host {text!r}: {hostport!r} is not an IPv6 address in brackets "
+                                f"(such as [2001:db8::7]:22); use {_FORMS}")
+        colon, port_text = after[:1], after[1:]
+    elif is_ipv6(hostport):
+        raise HardstepError(f"host {text!r}: put an IPv6 address in brackets, [{hostport}], "
+                            "so that a port can follow it; use " + _FORMS)
+    else:
+        host, colon, port_text = hostport.partition(":")
+        if not _HOST.fullmatch(host) or ".." in host:
+            raise HardstepError(f"host {text!r}: {host or 'the host name'!r} is not a valid host name or alias; "
+                                f"use {_FORMS}")
     port = None
     if colon:
         if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:

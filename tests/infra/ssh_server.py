@@ -3,12 +3,12 @@ for the tests of hardstep over SSH (tests/fixtures_ssh.py) and ``make bench``'s 
 
 ``start_ssh_server(client, image, name, folder)``: a container with a host key and a user key made
 for it (ssh-keygen, Debian's openssh-client), root login by key only, sshd on a port published on
-127.0.0.1 only, CAP_SYS_ADMIN as root has on a real host, the engine's socket at
+127.0.0.1 only and one on ::1 (``port6``: hardstep reaching a host by its IPv6 address), CAP_SYS_ADMIN as root has on a real host, the engine's socket at
 /var/run/docker.sock, ``pid_mode="host"`` (the remote's /proc shows the engine's processes, as on
 a real host), and ``folder`` mounted at the same path inside: files the remote edits are where the
 engine's bind mounts find them. ``SshServer.config`` is an ssh config (Host alias, HostName
 127.0.0.1, Port, User root, IdentityFile, UserKnownHostsFile holding the server's key) in
-``folder/ssh``. The same key logs in as the image's non-root users: ``host(user=RANCHER)``
+``folder/ssh``; a ``Host ::1`` block gives the IPv6 address the same key and known_hosts. The same key logs in as the image's non-root users: ``host(user=RANCHER)``
 (password-less sudo and the docker group, as on BurmillaOS) and ``user=ADMIN`` (sudo asks for a
 password, not in the docker group, as on a typical VPS).
 """
@@ -41,6 +41,7 @@ HostKey /etc/ssh/ssh_host_ed25519_key
 class SshServer:
     container: object  # docker.models.containers.Container
     port: int
+    port6: int  # the same sshd on [::1]
     folder: Path  # the same path on this machine and on the remote
     dir: Path  # keys, known_hosts and the ssh config
     host_key: Path  # the server's public key
@@ -58,9 +59,11 @@ class SshServer:
         return self.dir / "id_ed25519"
 
     def write_config(self, identity: bool = True) -> Path:
+        identity_line = [f"  IdentityFile {self.user_key}"] if identity else []
         lines = [f"Host {ALIAS}", "  HostName 127.0.0.1", f"  Port {self.port}", "  User root",
-                 f"  UserKnownHostsFile {self.known_hosts}"]
-        self.config.write_text("\n".join(lines + ([f"  IdentityFile {self.user_key}"] if identity else [])) + "\n")
+                 f"  UserKnownHostsFile {self.known_hosts}", *identity_line,
+                 "Host ::1", f"  UserKnownHostsFile {self.known_hosts}", *identity_line]
+        self.config.write_text("\n".join(lines) + "\n")
         return self.config
 
     def host(self, user: str | None = None, **options) -> SshHost:
@@ -94,7 +97,7 @@ def start_ssh_server(client, image: str, name: str, folder: Path) -> SshServer:
     host_key, user_key = keygen(keys / "host_key", "hardstep-test-host"), keygen(keys / "id_ed25519", "hardstep-test")
     container = client.containers.create(
         # CAP_SYS_ADMIN: root on a real host has it, and without it trusted.* attributes are invisible.
-        image, name=name, pid_mode="host", cap_add=["SYS_ADMIN"], ports={"22/tcp": ("127.0.0.1", None)},
+        image, name=name, pid_mode="host", cap_add=["SYS_ADMIN"], ports={"22/tcp": [("127.0.0.1", None), ("::1", None)]},
         volumes={"/var/run/docker.sock": {"bind": "/var/run/docker.sock", "mode": "rw"},
                  str(folder): {"bind": str(folder), "mode": "rw"}})
     container.put_archive("/", _tar({
@@ -114,10 +117,11 @@ def start_ssh_server(client, image: str, name: str, folder: Path) -> SshServer:
     if done.exit_code != 0:
         raise RuntimeError(f"sshd test server: adding its users failed: {done.output!r}")
     container.reload()
-    port = int(container.attrs["NetworkSettings"]["Ports"]["22/tcp"][0]["HostPort"])
-    server = SshServer(container, port, folder, keys, host_key.with_suffix(".pub"))
+    published = {p["HostIp"]: int(p["HostPort"]) for p in container.attrs["NetworkSettings"]["Ports"]["22/tcp"]}
+    port, port6 = published["127.0.0.1"], published["::1"]
+    server = SshServer(container, port, port6, folder, keys, host_key.with_suffix(".pub"))
     kind, key = server.host_key.read_text().split()[:2]
-    server.known_hosts.write_text(f"[127.0.0.1]:{port} {kind} {key}\n")
+    server.known_hosts.write_text(f"[127.0.0.1]:{port} {kind} {key}\n[::1]:{port6} {kind} {key}\n")
     server.write_config()
     deadline = time.monotonic() + 20
     while "Server listening on" not in container.logs().decode("utf-8", "replace"):
