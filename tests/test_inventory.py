@@ -66,6 +66,35 @@ def test_limit_picks_groups_children_and_hosts(inventory):
         read_inventory(inventory, "nowhere")
 
 
+PATTERNS = ["all", "*.example.com", "matrix*", "~matrix\\.example\\.(org|net)", "matrix_servers:!chat.example.com",
+            "other,chat.example.com", "!other", "europe:&matrix_servers:!matrix.example.net"]
+
+
+def test_limit_patterns_pick_the_hosts_ansible_picks(inventory):
+    """Each pattern against the real ``ansible --list-hosts`` on the same INI (same order, too)."""
+    ansible = str(Path(sys.executable).parent / "ansible")
+    for pattern in PATTERNS:
+        done = subprocess.run([ansible, "all", "-i", str(inventory.parent / "hosts"), "--limit", pattern,
+                               "--list-hosts"], capture_output=True, text=True, timeout=120, check=True)
+        theirs = [line.strip() for line in done.stdout.splitlines()[1:] if line.strip()]
+        assert theirs and list(read_inventory(inventory, pattern)) == theirs, pattern
+
+
+def test_a_limit_that_picks_nothing_is_refused_naming_the_term(inventory, tmp_path):
+    for pattern, term in (("matrix_servers:nowhere", "nowhere"), ("~example", "~example"), ("&nowhere", "&nowhere")):
+        with pytest.raises(HardstepError, match=f"--limit {term}: no such group or host"):
+            read_inventory(inventory, pattern)
+    with pytest.raises(HardstepError, match="in --limit europe:&other"):
+        read_inventory(inventory, "europe:&other")  # each term matches, together nothing: as Ansible refuses
+    with pytest.raises(HardstepError, match="not a regular expression"):
+        read_inventory(inventory, "~(")
+    retry = tmp_path / "site.retry"  # what ansible-playbook leaves after failed hosts
+    retry.write_text("matrix.example.net\nplain.example.com\n")
+    assert list(read_inventory(inventory, f"@{retry}")) == ["plain.example.com", "matrix.example.net"]
+    with pytest.raises(HardstepError, match="cannot read"):
+        read_inventory(inventory, f"@{tmp_path / 'missing.retry'}")
+
+
 def test_not_an_inventory_is_one_line(tmp_path):
     bad = tmp_path / "hosts"
     bad.write_text(INI)  # the INI itself, not the JSON

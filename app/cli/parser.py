@@ -22,7 +22,7 @@ def global_options(hosts_dest: str) -> argparse.ArgumentParser:
     common.add_argument("--inventory", type=Path, default=argparse.SUPPRESS, metavar="FILE",
                         help="check or report on every host of this 'ansible-inventory --list' JSON")
     common.add_argument("--limit", default=argparse.SUPPRESS, metavar="PATTERN",
-                        help="with --inventory: only these groups or hosts (a,b or a:b)")
+                        help="with --inventory: only the hosts this Ansible pattern picks (a,b  a:!b  a:&b  web*  ~re  @file)")
     return common
 
 
