@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from app.errors import CommandTimeout, HardstepError, HostKeyChanged, HostKeyUnknown, SshError
-from tests.infra.ssh_server import keygen
+from tests.infra.ssh_server import ALIAS, keygen
 
 pytestmark = pytest.mark.docker
 OLD, NEW = "a: 1\nsecret: s3cr#t\n", "a: 2\nsecret: s3cr#t\n"
@@ -258,6 +258,34 @@ def test_a_host_reached_by_its_ipv6_address_is_checked_as_strictly(ssh_server):
     assert f"the host key of [::1]:{ssh_server.port6} is not in known_hosts" in str(refused.value)
     assert f"ssh-keyscan -p {ssh_server.port6} ::1 >> {ssh_server.known_hosts}" in str(refused.value)
     assert ssh_server.logins() == 1
+
+
+def test_a_host_behind_a_jump_host_is_reached_through_it(ssh_server):
+    """ProxyJump: the jump host is the test server; the host behind it is that server's own sshd
+    at 127.0.0.1:22 as the jump host sees it (so that login comes from 127.0.0.1, not from here)."""
+    from app.host.ssh import SshHost
+    from app.host.target import parse_target
+
+    with ssh_server.config.open("a") as config:
+        config.write(f"Host behind\n  HostName 127.0.0.1\n  Port 22\n  User root\n  ProxyJump {ALIAS}\n"
+                     f"  UserKnownHostsFile {ssh_server.known_hosts}\n  IdentityFile {ssh_server.user_key}\n")
+    kind, key = ssh_server.host_key.read_text().split()[:2]
+    trusted = ssh_server.known_hosts.read_text()
+    host = SshHost(parse_target("behind"), ssh_config=ssh_server.config)
+    with pytest.raises(HostKeyUnknown, match="the host key of 127.0.0.1 is not in known_hosts"):
+        host.read_text("/etc/hostname")  # the host behind has its own entry, checked as strictly
+    assert ssh_server.logins() == 1  # the jump host only
+    ssh_server.known_hosts.write_text(trusted + f"127.0.0.1 {kind} {key}\n")
+    try:
+        assert host.run(["id", "-u"]).stdout == "0\n" and host.read_text("/etc/hostname")
+        log = ssh_server.container.logs().decode()
+        assert "Accepted publickey for root from 127.0.0.1 " in log  # through the jump host's tunnel
+    finally:
+        host.close()
+    with ssh_server.config.open("a") as config:  # a jump host that cannot reach the next one
+        config.write(f"Host nowhere\n  HostName 127.0.0.1\n  Port 1\n  ProxyJump {ALIAS}\n")
+    with pytest.raises(SshError, match="the jump host would not connect to 127.0.0.1 port 1"):
+        SshHost(parse_target("nowhere"), ssh_config=ssh_server.config).read_text("/etc/hostname")
 
 
 def test_the_agent_is_used_when_the_config_names_no_key(ssh_server, tmp_path, monkeypatch):
