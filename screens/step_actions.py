@@ -49,7 +49,10 @@ class StepActions:
         if self.running:
             self.notify(f"Wait: {self.steps[self.running].title} is still running.", severity="warning")
             return
-        if step.uses_docker and self.docker_ok is False:
+        # The daemon step's rollback restores daemon.json, then starts the engine: it is the way
+        # back when a daemon.json keeps the engine down, so it does not wait for the engine.
+        offline_rollback = kind == "rollback" and step.rolls_back_without_engine
+        if step.uses_docker and self.docker_ok is False and not offline_rollback:
             self.notify(f"{step.title} needs Docker, which does not answer. Start it "
                         "(systemctl start docker) or set DOCKER_HOST, then press d.", severity="error")
             return
@@ -115,6 +118,8 @@ class StepActions:
     def _finished(self, result: jobs.Finished) -> None:
         """Draw the step's new state and say, in one line, how it went."""
         self._release()
+        if self.steps[result.step_id].rolls_back_without_engine and result.kind == "rollback":
+            self.run_job("docker", jobs.docker_status)  # the engine it started (or not): say so
         self.states[result.step_id] = result.state
         self.plans.pop(result.step_id, None)
         self.query_one(StepList).set_status(result.step_id, result.state.status)

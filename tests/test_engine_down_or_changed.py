@@ -21,22 +21,27 @@ ROOT = Path(__file__).resolve().parent.parent
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
 
 
+def kept_down(tmp_path, unique, images, second):
+    """(engine, daemon.json before the step): the daemon step applied on the second engine, then a
+    daemon.json it refuses (edited by hand since, or by another tool), so it does not start."""
+    config_file = second.config_file
+    original = config_file.read_text()
+    engine = make_engine(tmp_path, unique, images, docker={"restart_command": second.restart_argv(), "restart_timeout": 60})
+    assert engine.apply("daemon").error is None
+    engine.host.close()
+    broken = json.loads(config_file.read_text()) | {"no-such-option": True}
+    config_file.write_text(json.dumps(broken, indent=2) + "\n")
+    second.stop()
+    subprocess.run(second.restart_argv(), check=True, timeout=60)
+    second.wait_gone(said="no-such-option")
+    assert not second.answers()
+    return engine, original
+
+
 def test_rollback_daemon_starts_an_engine_that_its_daemon_json_keeps_down(tmp_path, unique, images, docker_client):
     config_file = tmp_path / "root" / "etc" / "docker" / "daemon.json"
     with SecondEngine(config_file, images=(images["busybox"],)) as second, second.aimed():
-        original = config_file.read_text()
-        engine = make_engine(tmp_path, unique, images,
-                             docker={"restart_command": second.restart_argv(), "restart_timeout": 60})
-        assert engine.apply("daemon").error is None
-        engine.host.close()
-        # A daemon.json the engine refuses (edited by hand since, or by another tool): it does not start.
-        broken = json.loads(config_file.read_text()) | {"no-such-option": True}
-        config_file.write_text(json.dumps(broken, indent=2) + "\n")
-        second.stop()
-        subprocess.run(second.restart_argv(), check=True, timeout=60)
-        second.wait_gone(said="no-such-option")
-        assert not second.answers()
-
+        engine, original = kept_down(tmp_path, unique, images, second)
         done = subprocess.run(
             [sys.executable, "-m", "app", "rollback", "daemon", "--yes", "--root", str(engine.host.root),
              "--config", str(engine.config.path), "--state-dir", str(engine.state.dir)],
@@ -46,6 +51,45 @@ def test_rollback_daemon_starts_an_engine_that_its_daemon_json_keeps_down(tmp_pa
         assert config_file.read_text() == original
         assert second.answers()
         assert "daemon: rolled back" in done.stdout
+
+
+def test_the_wizard_rolls_the_daemon_back_while_the_engine_is_down(tmp_path, unique, images, docker_client):
+    """The other Docker steps refuse while the engine does not answer; the daemon step's rollback
+    is the way back, so it runs, and the banner goes once the engine answers again."""
+    import asyncio
+
+    from app.engine.model import Status
+    from screens.dialogs import ConfirmScreen
+    from tests.wizard_support import Notes, quiet_app, settle, shown, wait_until
+
+    config_file = tmp_path / "root" / "etc" / "docker" / "daemon.json"
+    with SecondEngine(config_file, images=(images["busybox"],)) as second, second.aimed():
+        engine, original = kept_down(tmp_path, unique, images, second)
+        notes = Notes()
+
+        async def scenario():
+            app = quiet_app(engine)
+            async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
+                await settle(pilot)
+                assert app.screen.query_one("#docker-banner").display
+                app.screen.select_step("sandbox")
+                await settle(pilot)
+                await pilot.press("r")
+                await settle(pilot)
+                assert not isinstance(app.screen, ConfirmScreen)
+                assert "needs Docker, which does not answer" in notes.text()
+                app.screen.select_step("daemon")
+                await settle(pilot)
+                await pilot.press("r")
+                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+                await pilot.press("y")
+                await wait_until(pilot, lambda: engine.status("daemon") == Status.PENDING, timeout=150)
+                await wait_until(pilot, lambda: not app.screen.query_one("#docker-banner").display, timeout=30)
+                assert "pending" in shown(app, "#step-heading")
+
+        asyncio.run(scenario())
+        assert config_file.read_text() == original
+        assert second.answers()
 
 
 def test_a_container_recreated_between_plan_and_apply_is_left_alone(tmp_path, unique, images, docker_client):

@@ -29,6 +29,7 @@ class Entry(NamedTuple):
     uses_docker: bool = True
     picks_containers: bool = False
     options: Options = ()
+    rolls_back_without_engine: bool = False
 
 
 class StepInfo(NamedTuple):
@@ -39,6 +40,7 @@ class StepInfo(NamedTuple):
     uses_docker: bool = True
     picks_containers: bool = False
     options: Options = ()
+    rolls_back_without_engine: bool = False  # its rollback is what brings a stopped engine back
 
 
 # Step id -> entry, in the order the wizard walks them. A plain (module, class) pair also works
@@ -57,7 +59,7 @@ REGISTRY: dict[str, Entry | tuple[str, str]] = {
         ("synapse", "disable_turn_guests"))),
     "sandbox": Entry("app.steps.sandbox.step", "Sandbox", "Container sandbox", picks_containers=True),
     "daemon": Entry("app.steps.daemon.step", "Daemon", "Docker daemon hardening",
-                    options=(("docker", "userns_remap"),)),
+                    options=(("docker", "userns_remap"),), rolls_back_without_engine=True),
     "cis": Entry("app.steps.cis.step", "CisAudit", "CIS Docker Benchmark audit"),
 }
 
@@ -88,10 +90,12 @@ def step_info(step_id: str) -> StepInfo:
     """What the registry says about the step; only a bare (module, class) pair imports it."""
     entry = _entry(step_id)
     if isinstance(entry, Entry):
-        return StepInfo(step_id, entry.title, entry.uses_docker, entry.picks_containers, entry.options)
+        return StepInfo(step_id, entry.title, entry.uses_docker, entry.picks_containers, entry.options,
+                        entry.rolls_back_without_engine)
     return info_of(step_class(step_id))
 
 
 def info_of(cls: "type[Step]") -> StepInfo:
     """The same details, read from a step class."""
-    return StepInfo(cls.id, cls.title, cls.uses_docker, cls.picks_containers, tuple(cls.options))
+    return StepInfo(cls.id, cls.title, cls.uses_docker, cls.picks_containers, tuple(cls.options),
+                    cls.rolls_back_without_engine)
