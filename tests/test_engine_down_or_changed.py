@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.model import Status
+from screens.dialogs import ConfirmScreen
 from tests.fixtures_core import make_engine
 from tests.infra.second_engine import SecondEngine
+from tests.wizard_support import Notes, drive, settle, shown, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -26,7 +29,8 @@ def kept_down(tmp_path, unique, images, second):
     daemon.json it refuses (edited by hand since, or by another tool), so it does not start."""
     config_file = second.config_file
     original = config_file.read_text()
-    engine = make_engine(tmp_path, unique, images, docker={"restart_command": second.restart_argv(), "restart_timeout": 60})
+    engine = make_engine(tmp_path, unique, images,
+                         docker={"restart_command": second.restart_argv(), "restart_timeout": 60})
     assert engine.apply("daemon").error is None
     engine.host.close()
     broken = json.loads(config_file.read_text()) | {"no-such-option": True}
@@ -56,38 +60,29 @@ def test_rollback_daemon_starts_an_engine_that_its_daemon_json_keeps_down(tmp_pa
 def test_the_wizard_rolls_the_daemon_back_while_the_engine_is_down(tmp_path, unique, images, docker_client):
     """The other Docker steps refuse while the engine does not answer; the daemon step's rollback
     is the way back, so it runs, and the banner goes once the engine answers again."""
-    import asyncio
-
-    from app.engine.model import Status
-    from screens.dialogs import ConfirmScreen
-    from tests.wizard_support import Notes, quiet_app, settle, shown, wait_until
-
     config_file = tmp_path / "root" / "etc" / "docker" / "daemon.json"
     with SecondEngine(config_file, images=(images["busybox"],)) as second, second.aimed():
         engine, original = kept_down(tmp_path, unique, images, second)
         notes = Notes()
 
-        async def scenario():
-            app = quiet_app(engine)
-            async with app.run_test(size=(80, 24), message_hook=notes) as pilot:
-                await settle(pilot)
-                assert app.screen.query_one("#docker-banner").display
-                app.screen.select_step("sandbox")
-                await settle(pilot)
-                await pilot.press("r")
-                await settle(pilot)
-                assert not isinstance(app.screen, ConfirmScreen)
-                assert "needs Docker, which does not answer" in notes.text()
-                app.screen.select_step("daemon")
-                await settle(pilot)
-                await pilot.press("r")
-                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-                await pilot.press("y")
-                await wait_until(pilot, lambda: engine.status("daemon") == Status.PENDING, timeout=150)
-                await wait_until(pilot, lambda: not app.screen.query_one("#docker-banner").display, timeout=30)
-                assert "pending" in shown(app, "#step-heading")
+        async def scenario(app, pilot):
+            assert app.screen.query_one("#docker-banner").display
+            app.screen.select_step("sandbox")
+            await settle(pilot)
+            await pilot.press("r")
+            await settle(pilot)
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert "needs Docker, which does not answer" in notes.text()
+            app.screen.select_step("daemon")
+            await settle(pilot)
+            await pilot.press("r")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            await wait_until(pilot, lambda: engine.status("daemon") == Status.PENDING, timeout=150)
+            await wait_until(pilot, lambda: not app.screen.query_one("#docker-banner").display, timeout=30)
+            assert "pending" in shown(app, "#step-heading")
 
-        asyncio.run(scenario())
+        drive(engine, scenario, notes=notes)
         assert config_file.read_text() == original
         assert second.answers()
 

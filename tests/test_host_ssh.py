@@ -247,7 +247,8 @@ def test_a_host_reached_by_its_ipv6_address_is_checked_as_strictly(ssh_server):
     host = SshHost(target, ssh_config=ssh_server.config)
     try:
         assert host.run(["id", "-u"]).stdout == "0\n" and host.read_text("/etc/hostname")
-        assert host.label == f"ssh://root@[::1]:{ssh_server.port6}" and target.label == f"root@ipv6---1_{ssh_server.port6}"
+        assert host.label == f"ssh://root@[::1]:{ssh_server.port6}"
+        assert target.label == f"root@ipv6---1_{ssh_server.port6}"
     finally:
         host.close()
     # Its known_hosts name is OpenSSH's: [::1]:port. Without it, refused like any other host.

@@ -5,7 +5,6 @@ say a run is in progress, and change nothing; a lock its process left behind is 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -18,8 +17,7 @@ from pathlib import Path
 from app.engine.model import Status
 from screens.dialogs import ConfirmScreen
 from tests.test_resume import FILES, NEW, OLD, ROOT, STEP, hardstep, held_apply, state, text
-from tests.wizard_support import (SIZE, FileStandInStep, Notes, quiet_app, register_file_step, settle,
-                                  wait_until, wizard_engine)
+from tests.wizard_support import FileStandInStep, Notes, drive, register_file_step, settle, wait_until, wizard_engine
 
 
 def files(base: Path) -> dict[str, str]:
@@ -144,35 +142,32 @@ def test_the_wizard_holds_the_lock_while_it_applies_and_is_refused_while_another
     notes = Notes()
     cli = ["--root", str(engine.host.root), "--config", str(engine.config.path), "--state-dir", str(engine.state.dir)]
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-            await settle(pilot)
-            app.screen.select_step(FileStandInStep.id)
-            await settle(pilot)
-            # Another hardstep applies: the wizard's apply is refused with its name, nothing written.
-            with held_apply(tmp_path, "before:two") as proc:
-                await pilot.press("a")
-                await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-                await pilot.press("y")
-                await wait_until(pilot, lambda: "another hardstep" in notes.text())
-                assert f"another hardstep is changing this host: pid {proc.pid}" in notes.text()
-                assert not standin.exists() and not waiting.is_set()
-            await settle(pilot)
-            # The wizard applies: a command-line rollback from another session is refused meanwhile.
+    async def scenario(app, pilot):
+        app.screen.select_step(FileStandInStep.id)
+        await settle(pilot)
+        # Another hardstep applies: the wizard's apply is refused with its name, nothing written.
+        with held_apply(tmp_path, "before:two") as proc:
             await pilot.press("a")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("y")
-            await wait_until(pilot, waiting.is_set)
-            done = subprocess.run([sys.executable, "-m", "app", *cli, "rollback", "private-network", "--yes"],
-                                  cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-            assert done.returncode == 2, done
-            assert (f"another hardstep is changing this host: pid {os.getpid()} "
-                    f"(hardstep wizard: apply {FileStandInStep.id}) since") in done.stderr
-            go_on.set()
-            await wait_until(pilot, lambda: engine.status(FileStandInStep.id) == Status.VERIFIED)
-            await settle(pilot)
+            await wait_until(pilot, lambda: "another hardstep" in notes.text())
+            assert f"another hardstep is changing this host: pid {proc.pid}" in notes.text()
+            assert not standin.exists() and not waiting.is_set()
+        await settle(pilot)
+        # The wizard applies: a command-line rollback from another session is refused meanwhile.
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await wait_until(pilot, waiting.is_set)
+        done = subprocess.run([sys.executable, "-m", "app", *cli, "rollback", "private-network", "--yes"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 2, done
+        assert (f"another hardstep is changing this host: pid {os.getpid()} "
+                f"(hardstep wizard: apply {FileStandInStep.id}) since") in done.stderr
+        go_on.set()
+        await wait_until(pilot, lambda: engine.status(FileStandInStep.id) == Status.VERIFIED)
+        await settle(pilot)
 
-    asyncio.run(scenario())
+    drive(engine, scenario, notes=notes)
     assert standin.read_text() == FileStandInStep.WANTED
     assert not (engine.state.dir / "run.json").exists()

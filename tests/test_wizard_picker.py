@@ -6,15 +6,13 @@ test finds its own containers by their unique names.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from app.config.settings import load_config
 from screens.main import MainScreen
 from screens.picker import ContainerPicker
 from tests.fixtures_core import docker_values
-from tests.wizard_support import SIZE, Notes, quiet_app, settle, wait_until, wizard_engine
+from tests.wizard_support import Notes, drive, settle, wait_until, wizard_engine
 
 
 def run_busybox(docker_client, images, name: str) -> None:
@@ -56,31 +54,28 @@ def test_picking_a_container_saves_it_to_the_file_and_the_engine(tmp_path, uniqu
     engine = wizard_engine(tmp_path, docker_values(unique, images))
     notes = Notes()
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-            await settle(pilot)
-            picker = await open_picker(pilot)
-            names = [row["name"] for row in picker.rows]
-            assert first in names and second in names
-            assert {first, second} <= set(picker.selected)  # nothing set yet: hardstep's suggestion
-            await pilot.press("n")  # untick all
-            assert picker.selected == []
-            await highlight(pilot, picker, second)
-            await pilot.press("space")
-            assert picker.selected == [second]
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: list(engine.config.sandbox.containers) == [second])
-            await settle(pilot)
-            assert isinstance(app.screen, MainScreen)
-            assert load_config(engine.config.path).sandbox.containers == [second]
-            assert "Sandboxed containers saved" in notes.text()
-            # Opened again, the picker starts from the saved list, not from the suggestion.
-            picker = await open_picker(pilot)
-            assert picker.selected == [second]
-            await pilot.press("escape")
+    async def scenario(app, pilot):
+        picker = await open_picker(pilot)
+        names = [row["name"] for row in picker.rows]
+        assert first in names and second in names
+        assert {first, second} <= set(picker.selected)  # nothing set yet: hardstep's suggestion
+        await pilot.press("n")  # untick all
+        assert picker.selected == []
+        await highlight(pilot, picker, second)
+        await pilot.press("space")
+        assert picker.selected == [second]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: list(engine.config.sandbox.containers) == [second])
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert load_config(engine.config.path).sandbox.containers == [second]
+        assert "Sandboxed containers saved" in notes.text()
+        # Opened again, the picker starts from the saved list, not from the suggestion.
+        picker = await open_picker(pilot)
+        assert picker.selected == [second]
+        await pilot.press("escape")
 
-    asyncio.run(scenario())
+    drive(engine, scenario, notes=notes)
 
 
 @pytest.mark.docker
@@ -92,20 +87,17 @@ def test_cancelling_the_picker_leaves_the_file_and_the_engine_alone(tmp_path, un
     engine = wizard_engine(tmp_path, values)
     before = engine.config.path.read_text(encoding="utf-8")
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            picker = await open_picker(pilot)
-            assert picker.selected == [mine]  # the current list, not the suggestion
-            await highlight(pilot, picker, mine)
-            await pilot.press("space")
-            assert picker.selected == []
-            await pilot.press("escape")
-            await settle(pilot)
-            assert isinstance(app.screen, MainScreen)
+    async def scenario(app, pilot):
+        picker = await open_picker(pilot)
+        assert picker.selected == [mine]  # the current list, not the suggestion
+        await highlight(pilot, picker, mine)
+        await pilot.press("space")
+        assert picker.selected == []
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
 
-    asyncio.run(scenario())
+    drive(engine, scenario)
     assert engine.config.path.read_text(encoding="utf-8") == before
     assert list(engine.config.sandbox.containers) == [mine]
 
@@ -115,19 +107,16 @@ def test_p_on_another_step_does_nothing_and_is_not_in_the_footer(tmp_path, uniqu
     engine = wizard_engine(tmp_path, docker_values(unique, images))
     before = engine.config.path.read_text(encoding="utf-8")
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            screen = app.screen
-            assert screen.selected.id != "sandbox"
-            assert "pick_containers" not in footer_actions(screen)
-            await pilot.press("p")
-            await settle(pilot)
-            assert app.screen is screen
-            screen.select_step("sandbox")
-            await settle(pilot)
-            assert "pick_containers" in footer_actions(screen)
+    async def scenario(app, pilot):
+        screen = app.screen
+        assert screen.selected.id != "sandbox"
+        assert "pick_containers" not in footer_actions(screen)
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.screen is screen
+        screen.select_step("sandbox")
+        await settle(pilot)
+        assert "pick_containers" in footer_actions(screen)
 
-    asyncio.run(scenario())
+    drive(engine, scenario)
     assert engine.config.path.read_text(encoding="utf-8") == before

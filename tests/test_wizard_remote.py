@@ -4,8 +4,6 @@ of that (the snapshots stay as they were)."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from app.config.settings import Config, save_config
@@ -14,17 +12,14 @@ from app.engine.state import StateStore
 from screens.main import MainScreen
 from screens.welcome import WelcomeScreen
 from tests.fixtures_ssh import ADMIN, RANCHER
-from tests.wizard_support import SIZE, quiet_app, settle, shown, wizard_engine
+from tests.wizard_support import drive, shown, wizard_engine
 
 
 def run(engine, check) -> None:
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            check(app)
+    async def scenario(app, pilot):
+        check(app)
 
-    asyncio.run(scenario())
+    drive(engine, scenario)
 
 
 def remote(ssh_server, tmp_path, settings: bool = True, user: str | None = None) -> Engine:

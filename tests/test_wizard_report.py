@@ -15,8 +15,8 @@ from app.engine.undo import dump_records
 from app.engine.model import Status
 from screens.main import MainScreen
 from screens.resume import ResumeScreen
-from tests.wizard_support import (SIZE, FIXED_AT, FileStandInStep, Notes, quiet_app, register_file_step,
-                                  settle, shown, wait_until, wizard_engine)
+from tests.wizard_support import (SIZE, FIXED_AT, FileStandInStep, Notes, drive, quiet_app,
+                                  register_file_step, settle, shown, wait_until, wizard_engine)
 
 UNREACHABLE = "unix:///nonexistent.sock"
 OLD = "hardened = false\n"
@@ -113,13 +113,10 @@ def test_no_dialog_without_an_interrupted_apply(tmp_path, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", UNREACHABLE)
     engine = wizard_engine(tmp_path)
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            assert isinstance(app.screen, MainScreen)
+    async def scenario(app, pilot):
+        assert isinstance(app.screen, MainScreen)
 
-    asyncio.run(scenario())
+    drive(engine, scenario)
 
 
 def test_e_writes_the_report_into_the_state_dir(tmp_path, monkeypatch):
@@ -129,14 +126,11 @@ def test_e_writes_the_report_into_the_state_dir(tmp_path, monkeypatch):
                        command="docker network create private", error='password: "hunter22"')
     notes = Notes()
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-            await settle(pilot)
-            await pilot.press("e")
-            await wait_until(pilot, lambda: "Report written to" in notes.text())
+    async def scenario(app, pilot):
+        await pilot.press("e")
+        await wait_until(pilot, lambda: "Report written to" in notes.text())
 
-    asyncio.run(scenario())
+    drive(engine, scenario, notes=notes)
     reports = list((tmp_path / "state" / "reports").glob("hardstep-report-*.md"))
     assert len(reports) == 1 and str(reports[0]) in notes.text()
     text = reports[0].read_text()
@@ -149,14 +143,11 @@ def test_the_palette_exports_the_report(tmp_path, monkeypatch):
     engine = wizard_engine(tmp_path)
     notes = Notes()
 
-    async def scenario():
-        app = quiet_app(engine)
-        async with app.run_test(size=SIZE, message_hook=notes) as pilot:
-            await settle(pilot)
-            await pilot.press("ctrl+p", *"export the whole")
-            await pilot.pause(0.5)  # the palette searches in the background
-            await pilot.press("enter")
-            await wait_until(pilot, lambda: "Report written to" in notes.text())
+    async def scenario(app, pilot):
+        await pilot.press("ctrl+p", *"export the whole")
+        await pilot.pause(0.5)  # the palette searches in the background
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "Report written to" in notes.text())
 
-    asyncio.run(scenario())
+    drive(engine, scenario, notes=notes)
     assert len(list((tmp_path / "state" / "reports").glob("*.md"))) == 1

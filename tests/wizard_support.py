@@ -122,6 +122,21 @@ def quiet_app(engine: Engine) -> HardstepApp:
     return app
 
 
+def drive(engine: Engine, scenario, *, size: tuple[int, int] = SIZE, notes: "Notes | None" = None) -> None:
+    """Open the wizard on ``engine`` headless (animations off), let its start-up work finish, then
+    ``await scenario(app, pilot)``: the frame every wizard test shares. ``notes`` keeps the
+    notifications it posts."""
+    import asyncio
+
+    async def run() -> None:
+        app = quiet_app(engine)
+        async with app.run_test(size=size, message_hook=notes) as pilot:
+            await settle(pilot)
+            await scenario(app, pilot)
+
+    asyncio.run(run())
+
+
 async def settle(pilot) -> None:
     """Let every worker finish and the screen catch up with what they posted."""
     app = pilot.app

@@ -189,7 +189,8 @@ class Acme(Step):
         if crontab is None:
             cron_ok, cron_detail = False, f"could not read the crontab of {name}: {LOST}"
         elif not crond:
-            cron_ok, cron_detail = False, f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
+            cron_ok = False
+            cron_detail = f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
         else:
             cron_ok = line in cron
             cron_detail = f"crontab: {line}" if cron_ok else f"the crontab of {name} lacks: {line}"
