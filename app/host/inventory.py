@@ -85,7 +85,7 @@ def _matches(term: str, names: list[str], groups: dict[str, dict]) -> list[str]:
         match = lambda candidate: fnmatch.fnmatchcase(candidate, term)  # noqa: E731
     else:
         match = term.__eq__
-    found = [h for g in groups if g != "_meta" and match(g) for h in _members(groups, g, set())]
+    found = [h for g in groups if match(g) for h in _members(groups, g, set())]
     found += [n for n in names if match(n)]
     return [n for n in dict.fromkeys(found) if n in names]
 
