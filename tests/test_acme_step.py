@@ -6,9 +6,10 @@ A real CA (pebble through the real Traefik): tests/test_acme_issuance.py.
 
 Twice (once in CI, once in a clean-clone run on this 2-core machine with 4 workers) an apply here
 ended with one of its checks failing although the same checks pass in every other run. The likely
-cause, found later: Docker drops a short exec's output now and then (a sandbox test caught a ``cat``
-printing nothing), and these checks read the renewal script and the crontab that way; they now read
-through app/containers/commands.py, which does not trust a lost answer. Each test is still run once
+cause, found later: docker-py's ``exec_run`` loses a command's output that arrives with the HTTP
+headers (docker/docker-py#3332; a sandbox test caught a ``cat`` printing nothing), and these checks
+read the renewal script and the crontab that way; they now read through app/containers/commands.py,
+which keeps those bytes and does not trust a lost answer. Each test is still run once
 more when it fails (pytest-rerunfailures) and a rerun prints a ``RERUN ... after:`` line naming the
 failing check, so a cause not yet found would show in the log instead of failing CI blind."""
 

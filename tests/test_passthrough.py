@@ -75,9 +75,13 @@ def test_no_route_at_all_fails(lab):
 
 def test_a_stopped_acme_container_is_skipped(lab, docker_client):
     engine, _ = lab
-    docker_client.containers.get(engine.config.acme.container).stop(timeout=1)
+    acme = docker_client.containers.get(engine.config.acme.container)
+    acme.stop(timeout=1)
     verdict = check_passthrough(engine.host, engine.config)
-    assert verdict.ok is None and "is not running" in verdict.detail
+    assert verdict.ok is None and f"the acme container {acme.name} is exited, last exit code" in verdict.detail
+    acme.remove()
+    verdict = check_passthrough(engine.host, engine.config)
+    assert verdict.ok is None and f"there is no acme container {acme.name}" in verdict.detail
 
 
 def test_port_443_busy_in_acme_is_skipped_with_the_reason(lab, unique, docker_client, images):

@@ -251,6 +251,19 @@ def find_container(host: "Host", name: str):
     return container if container.name == name else None
 
 
+def not_running(container) -> str:
+    """Why a container found by name is not running, in words and with its last exit: what a
+    check says instead of "not running" (a container that restarts looks like one that stopped)."""
+    state = container.attrs.get("State") or {}
+    status, code = state.get("Status") or container.status, state.get("ExitCode")
+    why = " (killed for lack of memory)" if state.get("OOMKilled") else ""
+    if status == "created":
+        return "was created but never started"
+    if status in ("restarting", "exited", "dead"):
+        return f"is {status}, last exit code {code}{why}"
+    return f"is {status}"
+
+
 def find_network(host: "Host", name: str):
     """The network named exactly ``name``, or None (the engine's lookup also matches id prefixes)."""
     from docker.errors import NotFound

@@ -1,48 +1,114 @@
 """Commands run inside a container, and answers read from it that can be trusted.
 
-Docker can drop the whole output of a short ``exec``: the command ends before its output stream
-is copied (moby/moby#27289, docker/docker-py#2042, still open; this project's CI saw a ``cat``
-of a file holding one line print nothing). A check that reads "no output" as "nothing there"
-then passes or fails wrongly, and an edit built on it (a crontab read back empty) drops the
-user's own lines. So:
+docker-py's ``exec_run`` loses a command's output whenever it arrives together with the HTTP
+answer's headers: it reads the raw socket under the buffered reader that parsed those headers,
+and what that reader took in is gone (docker/docker-py#3332, open; #425). That happens when the
+calling thread is slow to read, which is the wizard (its workers and its screen share the GIL)
+and a check of many hosts at once: a short command with 4 busy threads beside it lost its
+output 88 times in 200 here, and CI saw a ``cat`` of a one-line file print nothing. The exit
+code still arrives. A check that reads "no output" as "nothing there" passes or fails wrongly,
+and an edit built on it (a crontab read back empty) drops the user's own lines. So:
 
-- a command that *reads* something and always prints (its answer or its error) is asked again
-  when nothing came back (``ask``);
-- a shell script ends with a marker line only the caller knows, so a lost or cut-off answer is
-  told apart from a quiet one (``ask_shell``; ``run_shell`` for scripts that change something:
-  never repeated, a lost answer is said so);
-- files are read with the archive API, which has no such race (``read_file``).
+- every exec here reads its frames through that buffered reader (``_exec``: 0 lost in the same
+  200), the way docker-py would if it were fixed;
+- should an answer still go missing on the way (another client, a proxy), a command that
+  *reads* something and always prints is asked again when nothing came back (``ask``), and a
+  shell script ends with a marker line only the caller knows, so a lost or cut-off answer is told
+  apart from a quiet one: ``ask_shell`` (safe to run again: read-only, or idempotent) asks again;
+  ``run_shell`` runs once and keeps the script's exit code, with ``LOST`` for its words;
+- files are read with the archive API (``read_file``), which needs no exec at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import posixpath
 import secrets
 import tarfile
-from typing import NamedTuple
+import time
+from typing import Any, Iterator, NamedTuple
 
 ATTEMPTS = 3
-LOST = "the container's answer was lost (Docker dropped the command's output); run the check again"
+LOST = "the container's answer was lost on the way (the command's output did not arrive)"
 
 
 class Answer(NamedTuple):
-    code: int | None  # None: the command could not run, or its answer never came back
-    output: str
+    code: int | None  # None: the command could not run (or, from ask_shell, its answer never came)
+    output: str  # LOST when the words never came back
 
     @property
     def ok(self) -> bool:
         return self.code == 0
 
+    @property
+    def lost(self) -> bool:
+        return self.output == LOST
+
 
 def _exec(container, argv: list[str], environment: dict[str, str] | None) -> Answer:
+    """``exec_run``, with the output read through the HTTP answer's buffered reader (see above)."""
     from docker.errors import APIError
 
+    api = container.client.api
     try:
-        result = container.exec_run(argv, stdout=True, stderr=True, environment=environment)
+        exec_id = api.exec_create(container.id, argv, stdout=True, stderr=True, environment=environment)["Id"]
+        with attached(container, exec_id) as reader:
+            output = b"".join(frames(reader))
+        code = api.exec_inspect(exec_id).get("ExitCode")
     except APIError as exc:
         return Answer(None, str(exc.explanation or exc))
-    return Answer(result.exit_code, (result.output or b"").decode("utf-8", "replace"))
+    return Answer(code, output.decode("utf-8", "replace"))
+
+
+@contextlib.contextmanager
+def attached(container, exec_id: str) -> Iterator[Any]:
+    """Start the exec ``exec_id`` attached, as docker-py's ``exec_start`` does, and give the
+    reader of its stream: the buffered reader that holds whatever came in with the headers.
+    Leaving closes the connection (an exec made with stdin then sees its end)."""
+    api = container.client.api
+    response = api._post_json(api._url("/exec/{0}/start", exec_id), data={"Tty": False, "Detach": False},
+                              headers={"Connection": "Upgrade", "Upgrade": "tcp"}, stream=True)
+    reader = response.raw._fp.fp
+    try:
+        api._raise_for_status(response)
+        yield reader
+    finally:
+        response.close()
+        raw_socket = getattr(getattr(reader, "raw", None), "_sock", None)
+        if raw_socket is not None:
+            raw_socket.close()
+
+
+def frames(reader) -> Iterator[bytes]:
+    """The data of each frame of Docker's multiplexed stream (an 8-byte header: stream, size)
+    until the engine closes it."""
+    while len(header := reader.read(8)) == 8:
+        size = int.from_bytes(header[4:], "big")
+        data = reader.read(size)
+        if data:
+            yield data
+        if len(data) < size:
+            return
+
+
+def read_until(reader, marker: str, timeout: float) -> str:
+    """The stream's words until ``marker`` is in them, the engine ends it, or ``timeout`` passes
+    (for a command that keeps running: a server that says when it listens)."""
+    raw_socket = getattr(getattr(reader, "raw", None), "_sock", None)
+    deadline = time.monotonic() + timeout
+    words = ""
+    while marker not in words and (left := deadline - time.monotonic()) > 0:
+        if raw_socket is not None:
+            raw_socket.settimeout(left)
+        try:
+            chunk = next(frames(reader), None)
+        except OSError:  # the time is up (socket.timeout)
+            break
+        if chunk is None:
+            break
+        words += chunk.decode("utf-8", "replace")
+    return words
 
 
 def ask(container, argv: list[str], *, environment: dict[str, str] | None = None,
@@ -60,37 +126,38 @@ def ask(container, argv: list[str], *, environment: dict[str, str] | None = None
 
 def _shell(container, script: str, environment: dict[str, str] | None) -> Answer:
     mark = f"hardstep-exit-{secrets.token_hex(6)}:"
-    # The script runs in its own ``sh`` so its ``exit`` and traps end it, not the marker line.
-    argv = ["sh", "-c", 'sh -c "$1"; printf "\\n%s%s\\n" "$2" "$?"', "sh", script, mark]
+    # The script runs in its own ``sh`` so its ``exit`` and traps end it, not the marker line;
+    # the wrapper leaves with the script's code, which arrives even when the words do not.
+    argv = ["sh", "-c", 'sh -c "$1"; rc=$?; printf "\\n%s%s\\n" "$2" "$rc"; exit "$rc"', "sh", script, mark]
     return unwrap(_exec(container, argv, environment), mark)
 
 
 def unwrap(answer: Answer, mark: str) -> Answer:
-    """The script's own answer out of the wrapper's: its exit code from the marker line, or
-    ``LOST`` when the wrapper ended well (exit 0) but its marker line never arrived."""
+    """The script's own answer out of the wrapper's: its words before the marker line, or
+    ``LOST`` when that line never arrived (the exit code is the engine's, so it stays)."""
     head, found, tail = answer.output.rpartition(mark)
     if found and tail.strip().isdigit():
         return Answer(int(tail.strip()), head[:-1] if head.endswith("\n") else head)
-    if answer.code == 0:
-        return Answer(None, LOST)
-    return answer  # no shell to run it (126, 127), or the engine refused: said as it came
+    if answer.code is None or (answer.code in (126, 127) and answer.output.strip()):
+        return answer  # the engine refused, or there is no shell to run it: said as it came
+    return Answer(answer.code, LOST)
 
 
 def ask_shell(container, script: str, *, environment: dict[str, str] | None = None,
               attempts: int = ATTEMPTS) -> Answer:
-    """Run a read-only ``sh -c script``, asked again while its answer is lost; code None when it
-    never came back (or the container has no shell)."""
+    """Run ``sh -c script``, safe to run again (read-only, or idempotent), asked again while its
+    answer is lost; code None when it never came back (or the container has no shell)."""
     answer = _shell(container, script, environment)
     for _ in range(attempts - 1):
-        if answer.output != LOST:
+        if not answer.lost:
             break
         answer = _shell(container, script, environment)
-    return answer
+    return Answer(None, LOST) if answer.lost else answer
 
 
 def run_shell(container, script: str, *, environment: dict[str, str] | None = None) -> Answer:
-    """Run ``sh -c script`` that changes something, once: code None with ``LOST`` when its
-    answer never came back, so the caller says so instead of guessing."""
+    """Run ``sh -c script`` that changes something, once: its exit code, and its words or
+    ``LOST`` when they never came back, so the caller says so instead of guessing."""
     return _shell(container, script, environment)
 
 

@@ -1,10 +1,8 @@
-"""Raw TCP as seen from where hardstep runs: does a name resolve, and reading a stream socket
-(such as an attached ``docker exec``) until a marker shows up."""
+"""Raw TCP as seen from where hardstep runs: does a name resolve (pins honoured)."""
 
 from __future__ import annotations
 
 import socket
-import time
 
 from app.net import pins
 
@@ -17,20 +15,3 @@ def resolves(host: str, port: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def read_until(sock: socket.socket, marker: str, timeout: float, poll: float = 0.5) -> str:
-    """What ``sock`` sends until ``marker`` is in it, the peer closes, or ``timeout`` seconds
-    pass. Each read waits at most ``poll`` seconds, so a quiet peer cannot hold us past it."""
-    sock.settimeout(poll)
-    deadline = time.monotonic() + timeout
-    output = ""
-    while time.monotonic() < deadline and marker not in output:
-        try:
-            data = sock.recv(4096)
-        except socket.timeout:
-            continue
-        if not data:
-            break  # the peer is gone
-        output += data.decode("utf-8", "replace")
-    return output

@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.net.tcp import read_until, resolves
+from app.containers.commands import attached, read_until
+from app.net.tcp import resolves
 from app.net.tls import TlsError, describe, fetch_certificate, fingerprint, parse_address
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def throwaway_certificate(domain: str) -> tuple[bytes, bytes, bytes]:
 
 
 def check_passthrough(host: "Host", config: "Config", choice=None) -> Verdict:
-    from app.containers.actions import find_container
+    from app.containers.actions import find_container, not_running
     from app.steps.acme.challenge import choose
 
     domain, name = config.turn.domain, config.acme.container
@@ -76,8 +77,10 @@ def check_passthrough(host: "Host", config: "Config", choice=None) -> Verdict:
         return Verdict(None, f"skipped: {connect_host} is an example name; set [turn] domain "
                        "(or [traefik] https_address)", evidence)
     container = find_container(host, name)
-    if container is None or container.status != "running":
-        return Verdict(None, f"skipped: the acme container {name} is not running", evidence)
+    if container is None:
+        return Verdict(None, f"skipped: there is no acme container {name}", evidence)
+    if container.status != "running":
+        return Verdict(None, f"skipped: the acme container {name} {not_running(container)}", evidence)
     if not resolves(connect_host, port):
         return Verdict(None, f"skipped: {connect_host} does not resolve from here; "
                        "set [traefik] https_address to where Traefik's TLS entrypoint answers", evidence)
@@ -146,7 +149,7 @@ class ThrowawayServer:
         self.container, self.cert_pem, self.key_pem = container, cert_pem, key_pem
         self.folder = f"/tmp/hardstep-passthrough-{secrets.token_hex(4)}"
         self.listening, self.output, self.pid = False, "", ""
-        self._socket = self._exec = None
+        self._attached = self._exec = None
 
     @property
     def last_line(self) -> str:
@@ -160,9 +163,9 @@ class ThrowawayServer:
         argv = ["sh", "-c", 'echo "pid $$"; exec timeout "$1" openssl s_server -accept 443 -cert "$2" -key "$3" -alpn "$4"',
                 "sh", str(SERVE_SECONDS), f"{self.folder}/cert.pem", f"{self.folder}/key.pem", ALPN]
         self._exec = api.exec_create(self.container.id, argv, stdin=True)["Id"]
-        self._socket = api.exec_start(self._exec, socket=True)._sock
+        self._attached = attached(self.container, self._exec)
         # The stream ends early when s_server exits (bind failure, missing openssl).
-        self.output = read_until(self._socket, "ACCEPT", timeout=10)
+        self.output = read_until(self._attached.__enter__(), "ACCEPT", timeout=10)
         for line in self.output.splitlines():
             if "pid " in line:
                 self.pid = line.split("pid ", 1)[1].strip()
@@ -172,8 +175,8 @@ class ThrowawayServer:
     def __exit__(self, *exc_info) -> None:
         if self.pid.isdigit():
             self.container.exec_run(["sh", "-c", 'kill "$1" 2>/dev/null', "sh", self.pid])
-        if self._socket is not None:
-            self._socket.close()
+        if self._attached is not None:
+            self._attached.__exit__(None, None, None)  # its stdin ends: s_server with it
         deadline = time.monotonic() + 5
         while self._exec and time.monotonic() < deadline:
             if not self.container.client.api.exec_inspect(self._exec).get("Running"):

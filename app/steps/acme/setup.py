@@ -135,7 +135,8 @@ class InstallAcmeSh(Action):
 
     def apply(self, host: "Host", ctx: ApplyContext) -> list[Undo]:
         container = running_container(host, self.container)
-        code, output = run_shell(container, read_asset("acme", "install.sh"))
+        # install.sh does nothing when acme.sh is there: asked again when its answer is lost.
+        code, output = ask_shell(container, read_asset("acme", "install.sh"))
         if code != 0:
             lines = [line for line in output.strip().splitlines() if line.strip()]
             raise ApplyError(f"installing acme.sh in {self.container} failed: "
@@ -186,6 +187,7 @@ class InstallCrontab(Action):
         put_file(container, staged, with_cron_line(current, self.line), 0o600)
         code, output = run_shell(container, f"crontab {staged}; status=$?; rm -f {staged}; exit $status")
         if code != 0:
-            raise ApplyError(f"crontab in {self.container} failed: {output.strip() or f'exit {code}'}")
+            said = f"exit {code}" if output == LOST or not output.strip() else output.strip()
+            raise ApplyError(f"crontab in {self.container} failed: {said}")
         ctx.log(f"crontab of {self.container}: {self.line}")
         return []

@@ -187,7 +187,7 @@ class Acme(Step):
         cron = (crontab or "").splitlines()
         crond = container.attrs.get("Path", "").rsplit("/", 1)[-1] == "crond"
         if crontab is None:
-            cron_ok, cron_detail = False, f"could not read the crontab of {name}: {LOST}"
+            cron_ok, cron_detail = False, f"could not read the crontab of {name}: {LOST}; run the check again"
         elif not crond:
             cron_ok = False
             cron_detail = f"{name} runs {container.attrs.get('Path')!r}, not crond: its crontab never runs"
