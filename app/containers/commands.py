@@ -69,9 +69,10 @@ def attached(container, exec_id: str) -> Iterator[Any]:
     api = container.client.api
     response = api._post_json(api._url("/exec/{0}/start", exec_id), data={"Tty": False, "Detach": False},
                               headers={"Connection": "Upgrade", "Upgrade": "tcp"}, stream=True)
-    reader = response.raw._fp.fp
+    reader = None
     try:
         api._raise_for_status(response)
+        reader = response.raw._fp.fp
         yield reader
     finally:
         response.close()
