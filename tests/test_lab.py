@@ -242,3 +242,36 @@ def test_a_sandbox_list_naming_a_real_container_is_refused(tmp_path):
     lab.config.write_text(lab.config.read_text().replace("containers = []", 'containers = ["synapse"]'))
     with pytest.raises(HardstepError, match=r"\[sandbox\] containers"):
         build_lab(tmp_path / "lab")
+
+
+def test_the_lab_engine_never_signals_a_process_that_took_its_pid(tmp_path):
+    """A crash leaves the lab dockerd's pidfile behind, and its number goes to another process:
+    the restart script (the daemon step's restart_command) and ``hardstep lab --stop`` leave that
+    process alone, and still stop the lab's own dockerd (its config file among its arguments).
+    No dockerd starts here: the lab's network namespace does not exist, so nsenter refuses."""
+    import subprocess
+    import time
+
+    from app.host import LocalHost
+    from app.lab.engine import LabEngine
+
+    lab = LabEngine(tmp_path / "lab", tmp_path / "root", LocalHost())
+    lab.dir.mkdir(parents=True)
+    lab._write_restart_script()
+    bystander = subprocess.Popen(["sleep", "60"])
+    ours = subprocess.Popen(["sh", "-c", "trap 'exit 0' TERM; sleep 60 & wait", "dockerd", "--config-file",
+                             str(lab.config_file)])
+    try:
+        time.sleep(0.2)
+        lab.pidfile.write_text(f"{bystander.pid}\n")
+        subprocess.run(lab.restart_argv(), timeout=30, check=True)
+        lab.stop()
+        assert bystander.poll() is None, "a process that only took the number was signalled"
+        lab.pidfile.write_text(f"{ours.pid}\n")
+        restart = subprocess.Popen(lab.restart_argv())
+        assert ours.wait(timeout=10) == 0  # the lab's own dockerd is stopped (and reaped: the script waits for it)
+        assert restart.wait(timeout=30) == 0
+    finally:
+        for proc in (bystander, ours):
+            proc.kill()
+            proc.wait()

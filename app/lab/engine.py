@@ -111,16 +111,20 @@ class LabEngine:
         """Stop dockerd and remove the namespace and veth pair; the lab folder stays."""
         self.close()
         pid = self.machine.pid_from_file(str(self.pidfile))
-        if pid is not None and self.machine.process_name(pid) == "dockerd":
+        if pid is not None and self._is_ours(pid):
             self.machine.run(["kill", "-TERM", str(pid)])
             deadline = time.monotonic() + 30
-            while self.machine.process_name(pid) == "dockerd" and time.monotonic() < deadline:
+            while self._is_ours(pid) and time.monotonic() < deadline:
                 time.sleep(0.2)
         # dockerd makes its data root a mount of its own and may leave it behind: detach it (lazily,
         # with whatever is still under it) so the lab folder can be deleted.
         self.machine.run(["umount", "--lazy", str(self.dir / "data")])
         self.machine.run(["ip", "link", "delete", self.veth_peer])
         self.machine.run(["ip", "netns", "delete", self.netns])
+
+    def _is_ours(self, pid: int) -> bool:
+        """The lab's dockerd, not a process that took its number after a crash left the pidfile."""
+        return str(self.config_file) in (self.machine.process_argv(pid) or [])
 
     # --- plumbing ------------------------------------------------------------------------------
     def _ensure_namespace(self, log: Log) -> None:
@@ -156,7 +160,9 @@ class LabEngine:
 # hardstep practice lab: restart the lab's own dockerd (network namespace {self.netns}).
 # It never touches this machine's Docker engine. The daemon step runs it as restart_command.
 pid=$(cat {q(str(self.pidfile))} 2>/dev/null || true)
-if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+# Only the lab's own dockerd (its config file among its arguments): after a crash the pidfile can
+# name a process that has taken that number since.
+if [ -n "$pid" ] && tr '\\0' '\\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- {q(str(self.config_file))}; then
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 fi

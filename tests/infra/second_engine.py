@@ -102,7 +102,8 @@ class SecondEngine:
         path.write_text(f"""#!/bin/sh
 # hardstep test: restart the throw-away dockerd in netns {self.netns} (never the main engine)
 pid=$(cat {self.pidfile} 2>/dev/null || true)
-if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+# only this dockerd: a pidfile a crash left behind may name a process that took the number since
+if [ -n "$pid" ] && tr '\\0' '\\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- {self.config_file}; then
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 fi
@@ -171,11 +172,13 @@ setsid nohup nsenter --net=/var/run/netns/{self.netns} dockerd --config-file {se
         """This engine's dockerd: the pid in its pidfile, and any dockerd started with its config
         file (one that has not written its pidfile yet)."""
         pids = set()
+        mine = f"dockerd\0--config-file\0{self.config_file}\0".encode()
         try:
-            pids.add(int(self.pidfile.read_text().strip()))
+            pid = int(self.pidfile.read_text().strip())
+            if str(self.config_file).encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                pids.add(pid)  # not a process that took the number of one that crashed
         except (OSError, ValueError):
             pass
-        mine = f"dockerd\0--config-file\0{self.config_file}\0".encode()
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 if Path(f"/proc/{pid}/cmdline").read_bytes() == mine:
