@@ -92,7 +92,7 @@ class IssueFirstCertificate(Action):
             lines = [line for line in output.splitlines() if line.strip()]
             for line in lines:
                 ctx.log(line)
-            if code is not None and code != 0:  # an answer lost on the way: the certificate tells
+            if code is not None and code != 0:  # None: the engine could not run it; the certificate tells
                 raise ApplyError(f"the renewal script in {self.container} failed (exit {code}): "
                                  + " | ".join(lines[-3:] or ["no output"])
                                  + f". Check that {domain} resolves to this host and Traefik passes it through "

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.containers.commands import attached, read_until
+from app.containers.commands import attached, read_text, read_until
 from app.net.tcp import resolves
 from app.net.tls import TlsError, describe, fetch_certificate, fingerprint, parse_address
 
@@ -118,7 +118,7 @@ def check_passthrough(host: "Host", config: "Config", choice=None) -> Verdict:
 def _alpn_taken(host, config, choice, container, plain: str, alpn: bytes | None, error: str | None,
                 evidence: dict) -> Verdict:
     """Plain TLS passes through, the TLS-ALPN-01 handshake does not: fine only when renewals use HTTP-01."""
-    from app.steps.acme.setup import SCRIPT_PATH, read_file, script_mode
+    from app.steps.acme.setup import SCRIPT_PATH, script_mode
 
     if alpn is not None:
         info = describe(alpn)
@@ -128,7 +128,7 @@ def _alpn_taken(host, config, choice, container, plain: str, alpn: bytes | None,
         saw = f"ended the handshake itself ({error.rsplit(': ', 1)[-1]})"
     evidence["resolvers"] = list(choice.resolvers)
     taken = f"{plain}, but offering ALPN {ALPN} (what the CA's TLS-ALPN-01 validation sends) Traefik {saw}"
-    if choice.mode == "http" and script_mode(read_file(container, SCRIPT_PATH)) == "http":
+    if choice.mode == "http" and script_mode(read_text(container, SCRIPT_PATH)) == "http":
         return Verdict(True, f"{taken}; renewals use HTTP-01 through the web entrypoint instead, so that "
                        "challenge is not needed: TLS passes through untouched", evidence)
     why = (f"Traefik has a tlsChallenge certificate resolver ({', '.join(choice.resolvers)}) and takes every "

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.containers.commands import LOST, ask_shell, read_text, run_shell
+from app.containers.commands import LOST, ask_shell, run_shell
 from app.engine.actions import Action, ApplyContext, Undo, sh, unified_diff
 from app.assets import read_asset
 from app.errors import ApplyError, HardstepError
@@ -70,15 +70,11 @@ def with_cron_line(current: str, line: str) -> str:
     return "\n".join(kept + [line]) + "\n"
 
 
-# --- reading the container (through app.containers.commands: Docker can drop an exec's output) --
+# --- reading the container (through app.containers.commands, which does not trust a lost answer) --
 def has_programs(container, *programs: str) -> bool:
     """True when every program is on the container's PATH (``command -v`` of its shell)."""
     listed = " ".join(shlex.quote(p) for p in programs)
     return ask_shell(container, f'for p in {listed}; do command -v "$p" >/dev/null || exit 1; done').ok
-
-
-def read_file(container, path: str) -> str | None:
-    return read_text(container, path)
 
 
 def read_crontab(container) -> str | None:

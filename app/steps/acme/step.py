@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from app.steps.acme import setup as inside
 from app.engine.actions import Action, sh
-from app.containers.commands import LOST
+from app.containers.commands import LOST, read_text
 from app.containers.spec import ContainerSpec, render_settings_diff, settings_diff, settings_of
 from app.containers.actions import (CreateNetwork, PullImage, ReplaceContainer, RunContainer, StartContainer,
                                  find_container, find_network, hardstep_labels, image_present)
@@ -122,7 +122,7 @@ class Acme(Step):
         else:
             if not inside.has_programs(container, "acme.sh", "openssl"):
                 actions.append(inside.InstallAcmeSh(spec.name))
-            current = inside.read_file(container, inside.SCRIPT_PATH)
+            current = read_text(container, inside.SCRIPT_PATH)
             if current != script:
                 actions.append(inside.WriteRenewalScript(spec.name, current, script))
             if line not in (inside.read_crontab(container) or "").splitlines():  # unread: install re-reads it
@@ -181,7 +181,7 @@ class Acme(Step):
         ]
         if container.status != "running":
             return results
-        script, wanted_script = inside.read_file(container, inside.SCRIPT_PATH), inside.renewal_script(config, mode)
+        script, wanted_script = read_text(container, inside.SCRIPT_PATH), inside.renewal_script(config, mode)
         installed = inside.has_programs(container, "acme.sh", "openssl")
         line, crontab = inside.crontab_line(config), inside.read_crontab(container)
         cron = (crontab or "").splitlines()
