@@ -87,7 +87,6 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
             from screens.widgets.host_line import HostLine
 
             yield HostLine(self.engine.host)
-        yield DockerBanner(id="docker-banner")
         with Horizontal(id="main-body"):
             yield StepList([(s.id, s.title) for s in self.steps.values()], id="step-list")
             yield StepPane(id="step-pane")
@@ -95,16 +94,18 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
 
     def on_mount(self) -> None:
         self.query_one(StepList).border_title = "Steps"
-        self.query_one(DockerBanner).hide()
         self.query_one(StepList).focus()
         if self.steps:  # the list starts on the first step: its heading is in the first frame
             self._draw_heading(next(iter(self.steps.values())))
-        # The first frame shows the list and the heading; the hidden tabs' widgets (a third of
-        # that frame), the explanation, the plan and the workers follow: a step module, the
+        # The first frame shows the list and the heading; the hidden banner and tabs' widgets
+        # (a third of that frame), the explanation, the plan and the workers follow: a step module, the
         # Docker SDK or the Markdown parser imported meanwhile would hold the GIL and delay it.
         self.call_after_refresh(self._load)
 
     async def _load(self) -> None:
+        banner = DockerBanner(id="docker-banner")  # hidden until Docker does not answer
+        banner.hide()
+        await self.mount(banner, before="#main-body")
         await self.pane.fill()
         self.loaded = True
         step_list = self.query_one(StepList)

@@ -45,7 +45,7 @@ def row_prompt(row: dict[str, Any]) -> Content:
     if row.get("missing"):
         return Content.assemble((row["name"], "bold"), "  ", ("not running: kept unless you untick it",
                                                               "$text-warning"))
-    return Content.assemble((row["name"], "bold"), "  ", (row["image"] or "?", "$text-muted"), "  ",
+    return Content.assemble((row["name"], "bold"), "  ", (row["image"] or "?", "$foreground-muted"), "  ",
                             (row["role"], "$text-accent"))
 
 

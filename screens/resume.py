@@ -35,13 +35,13 @@ INTRO = ("hardstep stopped while it was changing this host (a crash, a closed SS
 def item_content(item: "Interrupted", undo_count: int | None) -> Content:
     """One interrupted step: what was running, since when, and what the re-check found."""
     if item.detail == "not re-checked yet":
-        found = Content.styled("re-checking…", "$text-muted")
+        found = Content.styled("re-checking…", "$foreground-muted")
     elif item.completed is None:
         found = Content.assemble(("? ", "$text-warning"), item.detail)
     else:
         found = Content.assemble(("✓ yes: " if item.completed else "✗ no: ",
                                   "$text-success" if item.completed else "$text-warning"), item.detail)
-    lines = [Content.assemble((item.title, "bold"), (f" · {item.step}", "$text-muted")),
+    lines = [Content.assemble((item.title, "bold"), (f" · {item.step}", "$foreground-muted")),
              Content.assemble(("Action      ", "bold"), f"{item.summary} (change {item.index + 1})"),
              Content.assemble(("Started     ", "bold"), item.started),
              Content.assemble(("Completed?  ", "bold"), found)]

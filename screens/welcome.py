@@ -29,7 +29,7 @@ LAB_SETTINGS = ("The lab's settings are ready: they name the hslab- containers, 
 
 def found(names: dict[str, bool]) -> list[Content]:
     return [Content.assemble(("✓ ", "$text-success"), name) if exists
-            else Content.assemble(("✗ ", "$text-warning"), name, (" (not found)", "$text-muted"))
+            else Content.assemble(("✗ ", "$text-warning"), name, (" (not found)", "$foreground-muted"))
             for name, exists in names.items()]
 
 

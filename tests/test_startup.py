@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Loaded when first needed, in workers or with the first explanation, never for the first frame.
 HEAVY = ("docker", "httpx", "requests", "ruamel", "yaml", "tomlkit", "cryptography", "markdown_it")
-# The Markdown widget (explanations) and the widgets of the tabs hidden at start.
+# The Markdown widget (explanations), the widgets of the tabs hidden at start, and Textual's own
+# tabs (the main screen's tab bar is one line of text: screens/widgets/tab_bar.py).
 LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "textual.widgets._rich_log",
-                 "textual.widgets._progress_bar")
+                 "textual.widgets._progress_bar", "textual.widgets._tabbed_content", "textual.widgets._tabs")
 
 
 def first_frame(tmp_path: Path) -> tuple[list[str], dict]:

@@ -19,7 +19,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from app.errors import CommandTimeout, DockerUnavailable, HardstepError, short_reason
 from app.host.base import CommandResult, FileStat, Host

@@ -2,7 +2,9 @@
 
 The symbol and the word carry the meaning on their own, so ``NO_COLOR`` terminals (where
 Textual turns everything monochrome) and colour-blind users lose nothing. Colours are theme
-variable names, never literal colours.
+variable names, never literal colours. Muted text is ``$foreground-muted``: ``$text-muted`` is
+"auto 60%", which only a stylesheet can resolve (against the background it sits on), and in
+``Content`` styles it came out as plain white.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ STATUS_MARK: dict[Status, str] = {
 }
 
 STATUS_TONE: dict[Status, str] = {
-    Status.PENDING: "$text-muted",
+    Status.PENDING: "$foreground-muted",
     Status.APPLIED: "$text-accent",
     Status.VERIFIED: "$text-success",
     Status.FAILED: "$text-error",
-    Status.NOT_APPLICABLE: "$text-muted",
+    Status.NOT_APPLICABLE: "$foreground-muted",
     Status.DRIFTED: "$text-warning",
 }
 

@@ -23,7 +23,7 @@ def notes_content(notes: list[str]) -> Content:
 
 def diff_content(diff: str) -> Content:
     """A unified diff with added lines in the success tone and removed lines in the error tone."""
-    lines = [Content.styled(line, {"+": "$text-success", "-": "$text-error"}.get(line[:1], "$text-muted"))
+    lines = [Content.styled(line, {"+": "$text-success", "-": "$text-error"}.get(line[:1], "$foreground-muted"))
              for line in diff.splitlines()]
     return Content("\n").join(lines)
 
@@ -59,7 +59,7 @@ class ActionList(Vertical):
             yield Static(Content.assemble((f"{number}. ", "bold"), (described["summary"], "bold")),
                          classes="plan-summary")
             if described["command"]:
-                commands = [Content.assemble(("$ ", "$text-muted"), (line, "$text-accent"))
+                commands = [Content.assemble(("$ ", "$foreground-muted"), (line, "$text-accent"))
                             for line in described["command"].splitlines()]
                 yield Static(Content("\n").join(commands), classes="plan-command")
             if described["diff"]:

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Static
 
 from screens.widgets.marks import status_content
+from screens.widgets.tab_bar import TabBar
 
 if TYPE_CHECKING:
     from app.config.settings import Field
@@ -27,21 +28,24 @@ def explanation_body(markdown: str) -> str:
 class StepPane(Vertical):
     """Why the step matters, its plan, its live checks, and the log of what runs.
 
-    The first frame shows the Why tab only, so the other three tabs start empty and ``fill``
-    mounts their widgets once that frame is out: composing and styling the checks table, the
-    log and the plan took about a third of the main screen's first frame. Until ``fill`` has
-    run, nothing may draw into them (``MainScreen`` shows a step only after it).
+    The first frame shows the Why pane only; ``fill`` mounts the other three once that frame is
+    out: composing and styling the checks table, the log and the plan took about a third of the
+    main screen's first frame, and every widget mounted costs start-up time even when hidden.
+    Until ``fill`` has run, nothing may draw into them (``MainScreen`` shows a step only after it).
     """
 
     def compose(self) -> ComposeResult:
         yield Static(id="step-heading")
-        with TabbedContent(id="step-tabs", initial="tab-why"):
-            with TabPane("1 Why", id="tab-why"):
-                with VerticalScroll(id="why-scroll"):
-                    yield Static("Loading the explanation…", id="why-placeholder")
-            yield TabPane("2 Plan", id="tab-plan")
-            yield TabPane("3 Checks", id="tab-checks")
-            yield TabPane("4 Log", id="tab-log")
+        yield TabBar([("tab-why", "1 Why"), ("tab-plan", "2 Plan"), ("tab-checks", "3 Checks"),
+                      ("tab-log", "4 Log")], "tab-why", id="step-tabs")
+        with ContentSwitcher(id="step-panes", initial="tab-why"):
+            with VerticalScroll(id="tab-why"):
+                yield Static("Loading the explanation…", id="why-placeholder")
+
+    def on_tab_bar_changed(self, event: TabBar.Changed) -> None:
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.query_children(f"#{event.active}"):  # else ``fill`` shows it, once mounted
+            switcher.current = event.active
 
     async def fill(self) -> None:
         """Mount the Plan, Checks and Log tabs' widgets (their modules load here too)."""
@@ -49,17 +53,19 @@ class StepPane(Vertical):
         from screens.widgets.checks_table import ChecksPanel
         from screens.widgets.plan_view import PlanOptions, PlanView
 
-        await self.query_one("#tab-plan").mount(
-            VerticalScroll(PlanOptions(id="plan-options"), PlanView(id="plan-view"), id="plan-scroll"))
-        await self.query_one("#tab-checks").mount(ChecksPanel(id="checks-panel"))
-        await self.query_one("#tab-log").mount(ActivityPanel(id="activity"))
+        switcher = self.query_one(ContentSwitcher)
+        for pane in (VerticalScroll(PlanOptions(id="plan-options"), PlanView(id="plan-view"), id="tab-plan"),
+                     Vertical(ChecksPanel(id="checks-panel"), id="tab-checks"),
+                     Vertical(ActivityPanel(id="activity"), id="tab-log")):
+            await switcher.add_content(pane)  # hidden until its tab is chosen
+        switcher.current = self.query_one(TabBar).active  # a tab chosen meanwhile shows now
 
     @property
     def activity(self) -> "ActivityPanel":
         return self.query_one("#activity")  # type: ignore[return-value]
 
     def select_tab(self, name: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{name}"
+        self.query_one(TabBar).active = f"tab-{name}"
 
     def show_heading(self, title: str, status: "Status", note: Content | None = None) -> None:
         """The title and status, and at most one line on what matters now."""
@@ -75,7 +81,7 @@ class StepPane(Vertical):
             found.first(Markdown).update(explanation_body(markdown))
             return
         self.query_one("#why-placeholder").remove()
-        self.query_one("#why-scroll").mount(Markdown(explanation_body(markdown), id="step-explanation"))
+        self.query_one("#tab-why").mount(Markdown(explanation_body(markdown), id="step-explanation"))
 
     def show_plan_loading(self, title: str) -> None:
         self.query_one("#plan-view").show_loading(title)
