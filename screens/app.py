@@ -46,10 +46,11 @@ class HardstepApp(App[None]):
         return not self.engine.config.exists or is_lab_config(self.engine.config)
 
     def on_load(self) -> None:
-        # No garbage collection from the start of the run until the first frame is out: composing
-        # the screen would trigger a full one that walks every object Textual and hardstep loaded
-        # (about a tenth of the first frame), and young ones besides. What start-up leaves behind
-        # is collected just after (on_mount).
+        # No garbage collection from the start of the run until the first frame is out (the
+        # program's entry point, screens/launch.py, turns it off earlier, before Textual loads):
+        # composing the screen would trigger a full one that walks every object Textual and
+        # hardstep loaded (about a tenth of the first frame), and young ones besides. What
+        # start-up leaves behind is collected just after (on_mount).
         gc.disable()
 
     def on_mount(self) -> None:

@@ -36,6 +36,8 @@ class StepState:
 
 @dataclass
 class PlanResult:
+    """A step's plan for the Plan tab, or why there is none."""
+
     step_id: str
     plan: "Plan | None" = None
     error: str | None = None  # why there is no plan, in words the user can act on

@@ -1,12 +1,14 @@
 """``make bench``: start-up and check timings of hardstep on the practice lab. Figures only.
 
-Run as ``python -m tests.bench [--runs N] [--frames-only]``. Every figure is the median of N runs (default 5),
-each in a fresh process:
+Run as ``python -m tests.bench [--runs N] [--frame-runs M] [--frames-only]``. Every figure is the
+median of N runs (default 5; first frames: M, default 15), each in a fresh process:
 
 - time to first frame: from just before the process is started to the moment the wizard (or a
-  bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24. The two
+  bare Textual ``App``, for comparison) has drawn its first frame, headless at 80x24. The wizard
+  starts as a user starts it, through the program's entry point (tests/first_frame.py). The two
   are started in turn (bare, wizard, bare, ...), so a load that comes and goes on a shared
   machine weighs on both alike; the ratio printed is the median of each pair's wizard / bare.
+  On a shared virtual machine single starts vary by a third, hence the 15 pairs.
   The wizard's first frame is its main screen on a host whose settings exist (the lab's files,
   a config that is not the lab's), as on every start after the first;
 - ``hardstep check`` on the lab: wall time of the whole command;
@@ -34,46 +36,34 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.first_frame import BARE, HEADLESS, probe, wizard
+
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 # The child prints the wall-clock time of its first frame, then leaves at once: worker threads
-# still talking to Docker must not count (nor delay the next run). The frame is caught where
-# Textual hands a rendered screen to the driver (``App._display``, private but stable in the
-# pinned version): headless, the driver writes nothing, but the frame is complete.
-FIRST_FRAME = """
-import os, sys, time
-from textual.app import App
+# still talking to Docker must not count (nor delay the next run). tests/first_frame.py says how
+# the wizard is started (as a user starts it) and its frame caught.
+REPORT = """
+import time
 
-class FirstFrame:
-    def _display(self, screen, renderable):
-        super()._display(screen, renderable)
-        if renderable is not None and type(screen).__name__ == WANTED:
-            print(f"{time.time():.6f} {type(screen).__name__}", flush=True)
-            os._exit(0)
 
-WANTED = "Screen" if sys.argv[1] == "bare" else "MainScreen"  # the screen a user first sees
-if sys.argv[1] == "bare":
-    class Probe(FirstFrame, App):
-        pass
-    app = Probe()
-else:
-    from pathlib import Path
-    from app.cli import make_engine
-    from screens.app import HardstepApp
-
-    class Probe(FirstFrame, HardstepApp):
-        pass
-    home = Path(sys.argv[2])
-    app = Probe(make_engine(home / "root", home / "config.toml", home / "state"))
-app.run(headless=True, size=(80, 24))
+def on_first_frame(app, screen):
+    print(f"{time.time():.6f} {type(screen).__name__}", flush=True)
+    os._exit(0)
 """
 
 
-def run_child(argv: list[str]) -> tuple[float, str, float, int, float]:
+def first_frame_code(kind: str, home: Path) -> str:
+    """The child's script: the bare app's first frame, or the wizard's on ``home``."""
+    return probe(REPORT, wanted="Screen") + BARE if kind == "bare" else probe(REPORT) + wizard(home)
+
+
+def run_child(argv: list[str], env: dict[str, str]) -> tuple[float, str, float, int, float]:
     """(seconds to the printed time, its output, wall seconds, max RSS in KiB, CPU seconds)."""
     started = time.time()
-    proc = subprocess.Popen(argv, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, env={**ENV, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.time() - started
     out, err = proc.stdout.read(), proc.stderr.read()
@@ -100,7 +90,7 @@ class Frames:
         self.shown = "?"
 
     def run(self, kind: str, home: Path) -> None:
-        marked, out, _, max_rss, used = run_child([sys.executable, "-c", FIRST_FRAME, kind, str(home)])
+        marked, out, _, max_rss, used = run_child([sys.executable, "-c", first_frame_code(kind, home)], HEADLESS)
         self.frames.append(marked)
         self.rss.append(max_rss / 1024)
         self.cpu.append(used)
@@ -122,7 +112,7 @@ def first_frames(home: Path, runs: int) -> tuple[Frames, Frames]:
     """The bare app's and the wizard's first frames, started in turn."""
     bare, wizard = Frames(), Frames()
     for kind in ("bare", "wizard"):  # warm-up, not counted: bytecode, disk cache
-        run_child([sys.executable, "-c", FIRST_FRAME, kind, str(home)])
+        run_child([sys.executable, "-c", first_frame_code(kind, home)], HEADLESS)
     for _ in range(runs):
         bare.run("bare", home)
         wizard.run("wizard", home)
@@ -150,6 +140,7 @@ def check_time(lab: Path, runs: int) -> tuple[float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure; the median is printed")
+    parser.add_argument("--frame-runs", type=int, default=15, help="runs of each first frame")
     parser.add_argument("--frames-only", action="store_true", help="first frames only, without the lab's stack")
     parser.add_argument("--ssh-only", action="store_true", help="the SSH vs local check only (tests/bench_ssh.py)")
     args = parser.parse_args(argv)
@@ -162,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     # On disk (not a tmpfs /tmp): the lab's engine keeps its images there.
     with tempfile.TemporaryDirectory(prefix="hardstep-bench-", dir="/var/tmp") as tmp:
         lab = build_lab(Path(tmp) / "lab")
-        bare_runs, wizard_runs = first_frames(wizard_home(lab.dir, Path(tmp) / "wizard"), args.runs)
+        bare_runs, wizard_runs = first_frames(wizard_home(lab.dir, Path(tmp) / "wizard"), args.frame_runs)
         if not args.frames_only:
             started = time.time()
             start_lab(lab, log=lambda line: None)  # the whole running stack: check time is a real host's
@@ -176,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     wizard, wizard_rss, wizard_cpu = (median(x) for x in (wizard_runs.frames, wizard_runs.rss, wizard_runs.cpu))
     screen = wizard_runs.shown
 
-    print(f"hardstep bench: median of {args.runs} runs each (Python {sys.version.split()[0]})")
+    print(f"hardstep bench: median of {args.runs} runs each, first frames of {args.frame_runs} "
+          f"(Python {sys.version.split()[0]})")
     print(f"  first frame, bare Textual App     {bare * 1000:8.0f} ms   CPU {bare_cpu * 1000:6.0f} ms"
           f"   peak RSS {bare_rss:6.1f} MiB")
     print(f"  first frame, hardstep wizard      {wizard * 1000:8.0f} ms   CPU {wizard_cpu * 1000:6.0f} ms"

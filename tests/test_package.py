@@ -21,7 +21,8 @@ import pytest
 
 from app.config.settings import Config, save_config
 from tests.wheel_support import ROOT, VERSION, build_wheel
-from tests.wizard_support import FIRST_FRAME, SNAPSHOT_VALUES, make_root
+from tests.first_frame import HEADLESS
+from tests.wizard_support import SNAPSHOT_VALUES, first_frame_script, make_root
 
 
 # Run by the installed interpreter: where things came from, every asset as app.assets hands it
@@ -58,9 +59,11 @@ print(json.dumps({
 """
 
 
-def _run(*argv: str | Path, cwd: str | Path = "/", timeout: int = 180) -> subprocess.CompletedProcess:
+def _run(*argv: str | Path, cwd: str | Path = "/", timeout: int = 180,
+         env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     env["DOCKER_HOST"] = "unix:///nonexistent.sock"  # nothing here talks to an engine
+    env.update(env_extra or {})
     done = subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
     assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
@@ -121,7 +124,7 @@ def test_the_installed_wizard_loads_its_stylesheet(installed):
     tmp = installed["tmp"] / "wizard"
     make_root(tmp)
     save_config(Config(SNAPSHOT_VALUES), tmp / "config.toml")
-    done = _run(installed["python"], "-c", FIRST_FRAME, tmp, timeout=60)
+    done = _run(installed["python"], "-c", first_frame_script(tmp), timeout=60, env_extra=HEADLESS)
     assert done.stdout.strip(), f"no first frame: {done.stderr}"  # Textual stops on a stylesheet it cannot read
     assert "screens.main" in json.loads(done.stdout.splitlines()[-1])
 

@@ -69,9 +69,11 @@ TRAEFIK_ROOT = Path("/tmp/hardstep-snapshot-traefik")  # fixed: the bind path is
 
 @pytest.fixture
 def traefik_host(docker_client, images):
-    """hssnap-* objects for the traefik plan: the proxy running, a Traefik stand-in (busybox)
-    with the socket and traefik.toml mounted and a token in its environment."""
-    names = values()
+    """hssnap-plans-* objects for the traefik plan: the proxy running, a Traefik stand-in (busybox)
+    with the socket and traefik.toml mounted and a token in its environment. Names of their own:
+    tests/test_snapshots.py runs beside this file (pytest-xdist) and draws hssnap-private absent."""
+    names = values(docker={"private_network": "hssnap-plans-private", "socket_proxy_container": "hssnap-plans-proxy"},
+                   traefik={"container": "hssnap-plans-traefik", "web_network": "hssnap-plans-web"})
     cleanup(docker_client, names)
     shutil.rmtree(TRAEFIK_ROOT, ignore_errors=True)
     (TRAEFIK_ROOT / "opt" / "traefik").mkdir(parents=True)
@@ -85,7 +87,7 @@ def traefik_host(docker_client, images):
 def cleanup(client, names) -> None:
     from docker.errors import NotFound
 
-    for container in client.containers.list(all=True, filters={"name": "hssnap-"}, ignore_removed=True):
+    for container in client.containers.list(all=True, filters={"name": "hssnap-plans-"}, ignore_removed=True):
         container.remove(force=True)
     for network in (names["traefik"]["web_network"], names["docker"]["private_network"]):
         try:

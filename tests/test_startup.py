@@ -1,8 +1,8 @@
 """What the wizard has loaded when its first frame is out: nothing heavy, no step module.
 
 Not timed (timings are the bench's job, ``make bench``): these tests look at ``sys.modules``
-in a fresh process that starts the wizard as the bench does (``make_engine``, then
-``HardstepApp``, headless at 80x24) and stops at the main screen's first frame.
+in a fresh process that starts the wizard as a user does and as the bench does (the program's
+entry point, headless at 80x24: tests/first_frame.py) and stops at the main screen's first frame.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 from app.config.settings import Config, save_config
-from tests.wizard_support import FIRST_FRAME, SNAPSHOT_VALUES, make_root
+from tests.first_frame import HEADLESS
+from tests.wizard_support import SNAPSHOT_VALUES, first_frame_script, make_root
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,12 +28,12 @@ LATER_WIDGETS = ("textual.widgets._markdown", "textual.widgets._data_table", "te
 
 
 def first_frame(tmp_path: Path) -> tuple[list[str], dict]:
-    """The modules loaded at the first frame, and what the probe counted (``FIRST_FRAME``)."""
+    """The modules loaded at the first frame, and what the probe counted (``LOADED_AT_FIRST_FRAME``)."""
     make_root(tmp_path)
     save_config(Config(SNAPSHOT_VALUES), tmp_path / "config.toml")
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    env.update(PYTHONPATH=str(ROOT), DOCKER_HOST="unix:///nonexistent.sock")
-    done = subprocess.run([sys.executable, "-c", FIRST_FRAME, str(tmp_path)], cwd=ROOT, env=env,
+    env.update(PYTHONPATH=str(ROOT), DOCKER_HOST="unix:///nonexistent.sock", **HEADLESS)
+    done = subprocess.run([sys.executable, "-c", first_frame_script(tmp_path)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     *_, counts, modules = done.stdout.strip().splitlines()
@@ -53,14 +54,17 @@ def test_the_first_frame_loads_no_heavy_library_and_no_step(tmp_path):
     assert [m for m in modules if m in LATER_WIDGETS] == []
     # Is this the lab? The guard answers; the lab's files, engine and stack code stay unloaded.
     assert sorted(m for m in modules if m.startswith("app.lab")) == ["app.lab", "app.lab.guard"]
+    # No host was named: the many-hosts and SSH-target code stays unloaded.
+    assert [m for m in modules if m in ("app.engine.fleet", "app.host.target", "app.host.ssh")] == []
     # Only what the main screen needs: no dialog, no settings or welcome screen yet.
     assert [m for m in modules if m in ("screens.dialogs", "screens.settings", "screens.welcome",
                                         "screens.picker")] == []
 
 
-def test_no_garbage_collection_runs_before_the_first_frame(tmp_path):
-    """A full collection walks every object Textual and hardstep loaded (a tenth of the frame):
-    the app lets the collector run only once its first frame is out."""
+def test_no_garbage_collection_runs_while_textual_loads_and_draws_the_first_frame(tmp_path):
+    """Loading Textual frees next to nothing, yet its collections took a tenth of the time to the
+    first frame, and a full one walks every object loaded: the entry point turns the collector
+    off before Textual loads, and the app turns it on once its first frame is out."""
     modules, counted = first_frame(tmp_path)
     assert "screens.main" in modules
     assert (counted["collections"], counted["full_collections"]) == (0, 0)

@@ -20,6 +20,7 @@ from app.host import LocalHost
 from app.engine.model import Applicability, CheckResult, Status
 from app.steps.base import Step
 from screens.app import HardstepApp
+from tests.first_frame import probe, wizard
 
 FIXED_AT = "2026-01-01T00:00:00+00:00"
 FIXED_DOCKER_VERSION = "20.10.24"
@@ -60,36 +61,33 @@ def wizard_engine(tmp_path: Path, values: dict[str, dict[str, Any]] | None = Non
     return engine
 
 
-# A child process that starts the wizard as the bench does (make_engine, then HardstepApp,
-# headless at 80x24). Where Textual hands the first rendered main screen to the driver (as
-# tests/bench.py catches it) it prints how many garbage collections (and full ones) ran since the
-# app's run began (its Load event) and the names its stylesheet's rules select, then, on the last
-# line, its modules, and leaves at once: no worker has started by then.
-FIRST_FRAME = """
-import gc, json, os, sys
-from pathlib import Path
-from app.cli import make_engine
-from screens.app import HardstepApp
+# What tests/test_startup.py and tests/test_package.py read at the wizard's first frame, started
+# as a user starts it (tests/first_frame.py): how many garbage collections (and full ones) ran
+# from the moment Textual started loading, the names its stylesheet's rules select, then, on the
+# last line, its modules. No worker has started by then.
+LOADED_AT_FIRST_FRAME = """
+import gc, json
 
 collected = []
-gc.callbacks.append(lambda phase, info: collected.append(info["generation"]) if phase == "start" else None)
 
-class Probe(HardstepApp):
-    def on_load(self):  # runs before HardstepApp.on_load (Textual calls each class's handler)
-        collected.clear()  # count from here: what loading Textual costs is the bare app's too
 
-    def _display(self, screen, renderable):
-        super()._display(screen, renderable)
-        if renderable is not None and type(screen).__name__ == "MainScreen":
-            selected = sorted({name for rule in self.stylesheet.rules for name in rule.selector_names})
-            print(json.dumps({"collections": len(collected), "full_collections": collected.count(2),
-                              "selected": selected}), flush=True)
-            print(json.dumps(sorted(sys.modules)), flush=True)
-            os._exit(0)
+def textual_loads():
+    gc.callbacks.append(lambda phase, info: collected.append(info["generation"]) if phase == "start" else None)
 
-tmp = Path(sys.argv[1])
-Probe(make_engine(tmp / "root", tmp / "config.toml", tmp / "state")).run(headless=True, size=(80, 24))
+
+def on_first_frame(app, screen):
+    selected = sorted({name for rule in app.stylesheet.rules for name in rule.selector_names})
+    print(json.dumps({"collections": len(collected), "full_collections": collected.count(2),
+                      "selected": selected}), flush=True)
+    print(json.dumps(sorted(sys.modules)), flush=True)
+    os._exit(0)
 """
+
+
+def first_frame_script(home: Path) -> str:
+    """A child script that starts the wizard on ``home`` and prints what ``LOADED_AT_FIRST_FRAME`` says."""
+    return probe(LOADED_AT_FIRST_FRAME) + wizard(home)
+
 
 # Fixed names for snapshots: they must be the same on every machine, and no real stack uses them.
 SNAPSHOT_VALUES = {
@@ -138,11 +136,19 @@ def drive(engine: Engine, scenario, *, size: tuple[int, int] = SIZE, notes: "Not
 
 
 async def settle(pilot) -> None:
-    """Let every worker finish and the screen catch up with what they posted."""
+    """Let every worker finish and the screen catch up with what they posted: until two rounds
+    in a row find no worker running and the main screen done loading (its start-up work runs
+    after the first frame, so a fixed number of rounds falls short on a busy machine)."""
     app = pilot.app
-    for _ in range(3):
+    quiet = 0
+    for _ in range(200):
         await app.workers.wait_for_complete()
         await pilot.pause()
+        busy = any(not worker.is_finished for worker in app.workers) or getattr(app.screen, "loaded", True) is False
+        quiet = 0 if busy else quiet + 1
+        if quiet == 2:
+            return
+    raise AssertionError("the wizard did not settle: its workers kept running")
 
 
 async def wait_until(pilot, condition, timeout: float = 60.0) -> None:

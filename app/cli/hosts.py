@@ -25,15 +25,17 @@ MANY_HOSTS = ("check", "report")  # the commands that take several hosts; applyi
 
 def members(args: argparse.Namespace) -> list["Member"]:
     """The hosts named, in order, each once; empty: this machine."""
-    from app.engine.fleet import Member
-    from app.host.target import parse_target
-
     texts = [*getattr(args, "hosts_first", []), *getattr(args, "hosts", [])]
     inventory, limit = getattr(args, "inventory", None), getattr(args, "limit", None)
     if limit and not inventory:
         raise HardstepError("--limit picks hosts of an inventory: add --inventory FILE")
     if not texts and not inventory and os.environ.get("HARDSTEP_HOST", "").strip():
         texts = [os.environ["HARDSTEP_HOST"]]
+    if not texts and not inventory:
+        return []  # this machine: the many-hosts and SSH-target code stays unloaded
+    from app.engine.fleet import Member
+    from app.host.target import parse_target
+
     found = [Member(text.strip(), parse_target(text)) for text in texts]
     if inventory:
         from app.host.inventory import read_inventory

@@ -9,6 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Field:
+    """One setting (see the module's docstring)."""
+
     section: str
     key: str
     default: Any

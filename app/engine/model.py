@@ -28,6 +28,8 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class Applicability:
+    """Whether a step applies to this host, and when it does not, why (shown to the user)."""
+
     ok: bool
     reason: str = ""
 

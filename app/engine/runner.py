@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Plan:
+    """What applying a step would do on this host: its actions in order, and notes to show."""
     step: str
     applicable: Applicability
     actions: list[Action] = field(default_factory=list)
@@ -38,6 +39,7 @@ class Plan:
 
 @dataclass
 class Outcome:
+    """How an apply, a rollback or a check ended: what was done, the checks and the status."""
     step: str
     ok: bool
     done: list[str] = field(default_factory=list)

@@ -34,6 +34,8 @@ def record(kind: str):
 
 @dataclass(frozen=True)
 class UndoRecord:
+    """What one applied action left behind, and how to reverse it (see the module's docstring)."""
+
     kind: ClassVar[str] = ""
     # Files are put back before anything else, so a container that comes back starts with its
     # old configuration (see Step.rollback).

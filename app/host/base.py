@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # the SDK is imported where it is used, not at start-up
 
 @dataclass(frozen=True)
 class FileStat:
+    """A file's permission bits and owner, kept when hardstep rewrites it."""
+
     mode: int  # permission bits only (``st_mode & 0o7777``)
     uid: int
     gid: int
@@ -38,6 +40,8 @@ class FileStat:
 
 @dataclass(frozen=True)
 class CommandResult:
+    """A finished command on the host: its argv, exit code and output."""
+
     argv: list[str]
     returncode: int
     stdout: str

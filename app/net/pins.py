@@ -23,6 +23,9 @@ class CaFileError(HardstepError):
 
 @dataclass
 class _Pins:
+    """The pinned addresses and CA the checks use (``[checks]`` in config.toml): the process's, or
+    one thread's inside ``isolated()``."""
+
     addresses: dict[str, str] = field(default_factory=dict)
     ca_file: str = ""
     ca_pem: str | None = None
