@@ -97,9 +97,9 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
         self.query_one(StepList).focus()
         if self.steps:  # the list starts on the first step: its heading is in the first frame
             self._draw_heading(next(iter(self.steps.values())))
-        # The first frame shows the list and the heading; the hidden banner and tabs' widgets
-        # (a third of that frame), the explanation, the plan and the workers follow: a step module, the
-        # Docker SDK or the Markdown parser imported meanwhile would hold the GIL and delay it.
+        # The first frame shows the list and the heading; the hidden banner and tabs' widgets (a
+        # third of that frame), the explanation, the plan and the workers follow: a step module,
+        # the Docker SDK or the Markdown parser imported meanwhile would hold the GIL and delay it.
         self.call_after_refresh(self._load)
 
     async def _load(self) -> None:

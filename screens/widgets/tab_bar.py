@@ -25,7 +25,7 @@ class TabBar(Widget, can_focus=True):
         Binding("right", "move(1)", "Next tab", show=False),
     ]
 
-    active: reactive[str] = reactive("", layout=False)
+    active: reactive[str] = reactive("")
 
     class Changed(Message):
         """The user, or the code, chose the pane ``active`` (its id)."""
