@@ -86,6 +86,8 @@ test: setup engine images
 run: setup engine images
 	$(VENV)/bin/hardstep lab
 
+# valgrind counts the first frames' instructions: a figure the machine's load does not move.
+bench: DEB_PACKAGES += valgrind
 bench: setup engine images
 	$(VPY) -m tests.bench
 

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Footer, OptionList
+from textual.widgets import Footer
 
 from app.config.settings import field
 from app.errors import DockerUnavailable
@@ -108,10 +108,7 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
         await self.mount(banner, before="#main-body")
         await self.pane.fill()
         self.loaded = True
-        step_list = self.query_one(StepList)
-        if step_list.highlighted is None:  # not focused yet: highlighting shows the step
-            step_list.highlighted = 0
-        elif self.selected:
+        if self.selected:  # the first step, or the one highlighted since the first frame
             self.show_step(self.selected.id)
         self.run_job("states", jobs.read_states)
         self.run_job("docker", jobs.docker_status)
@@ -143,9 +140,9 @@ class MainScreen(StepActions, ContainerPicking, ResumeOffer, EngineScreen[None])
         step_id = self.query_one(StepList).selected_id
         return self.steps.get(step_id) if step_id else None
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_id in self.steps:
-            self.show_step(event.option_id)
+    def on_step_list_highlighted(self, event: StepList.Highlighted) -> None:
+        if event.step_id in self.steps:
+            self.show_step(event.step_id)
 
     def select_step(self, step_id: str) -> None:
         """Select a step from elsewhere (the command palette)."""

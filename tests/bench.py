@@ -8,8 +8,9 @@ median of N runs (default 5; first frames: M, default 15), each in a fresh proce
   starts as a user starts it, through the program's entry point (tests/first_frame.py). The two
   are started in turn (bare, wizard, bare, ...), so a load that comes and goes on a shared
   machine weighs on both alike; the ratio printed is the median of each pair's wizard / bare.
-  On a shared virtual machine single starts vary by a third, hence the 15 pairs.
-  The wizard's first frame is its main screen on a host whose settings exist (the lab's files,
+  On a shared virtual machine single starts vary by a third, hence the 15 pairs, and the
+  instructions each first frame runs, counted once by valgrind (callgrind), which the load does
+  not move (``make bench`` installs valgrind). The wizard's first frame is its main screen on a host whose settings exist (the lab's files,
   a config that is not the lab's), as on every start after the first;
 - ``hardstep check`` on the lab: wall time of the whole command;
 - ``hardstep check`` of a host over SSH against the same check run there, and their ratio
@@ -119,6 +120,21 @@ def first_frames(home: Path, runs: int) -> tuple[Frames, Frames]:
     return bare, wizard
 
 
+def instructions(kind: str, home: Path) -> int | None:
+    """Instructions run to the first frame, counted by valgrind (callgrind): unlike times, they do
+    not move with the machine's load. None without valgrind."""
+    import re
+    import shutil
+
+    if shutil.which("valgrind") is None:
+        return None
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c",
+                           first_frame_code(kind, home)], cwd=ROOT, env={**ENV, **HEADLESS}, capture_output=True,
+                          text=True, timeout=600)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    return int(found.group(1)) if found else None
+
+
 def pair_ratio(wizard: list[float], bare: list[float]) -> float:
     """The median of each turn's wizard / bare: a turn's two runs met the same load."""
     return median([w / b for w, b in zip(wizard, bare)])
@@ -153,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     # On disk (not a tmpfs /tmp): the lab's engine keeps its images there.
     with tempfile.TemporaryDirectory(prefix="hardstep-bench-", dir="/var/tmp") as tmp:
         lab = build_lab(Path(tmp) / "lab")
-        bare_runs, wizard_runs = first_frames(wizard_home(lab.dir, Path(tmp) / "wizard"), args.frame_runs)
+        home = wizard_home(lab.dir, Path(tmp) / "wizard")
+        bare_runs, wizard_runs = first_frames(home, args.frame_runs)
+        counted = {kind: instructions(kind, home) for kind in ("bare", "wizard")}
         if not args.frames_only:
             started = time.time()
             start_lab(lab, log=lambda line: None)  # the whole running stack: check time is a real host's
@@ -175,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
           f"   peak RSS {wizard_rss:6.1f} MiB   ({screen}; +{(wizard - bare) * 1000:.0f} ms over bare)")
     print(f"  first frame ratio (wizard / bare app): {pair_ratio(wizard_runs.frames, bare_runs.frames):.2f}"
           f"   (CPU {pair_ratio(wizard_runs.cpu, bare_runs.cpu):.2f})")
+    if None in counted.values():
+        print("  first frame in instructions: needs valgrind (apt-get install valgrind), not installed")
+    else:
+        print(f"  first frame in instructions       bare {counted['bare'] / 1e6:6.0f} M, wizard "
+              f"{counted['wizard'] / 1e6:6.0f} M: ratio {counted['wizard'] / counted['bare']:.2f}   (valgrind; "
+              "the same on every run)")
     if args.frames_only:
         return 0
     print(f"  practice lab started (first time)  {lab_start:8.1f} s    (images copied into its engine, stack up)")

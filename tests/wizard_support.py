@@ -136,17 +136,18 @@ def drive(engine: Engine, scenario, *, size: tuple[int, int] = SIZE, notes: "Not
 
 
 async def settle(pilot) -> None:
-    """Let every worker finish and the screen catch up with what they posted: until two rounds
-    in a row find no worker running and the main screen done loading (its start-up work runs
-    after the first frame, so a fixed number of rounds falls short on a busy machine)."""
+    """Let every worker finish and the screen catch up with what they posted: three rounds at
+    least, then until two rounds in a row find no worker running and the main screen done
+    loading (its start-up work runs after the first frame, so a fixed number of rounds falls
+    short on a busy machine)."""
     app = pilot.app
     quiet = 0
-    for _ in range(200):
+    for rounds in range(1, 201):
         await app.workers.wait_for_complete()
         await pilot.pause()
         busy = any(not worker.is_finished for worker in app.workers) or getattr(app.screen, "loaded", True) is False
         quiet = 0 if busy else quiet + 1
-        if quiet == 2:
+        if rounds >= 3 and quiet >= 2:
             return
     raise AssertionError("the wizard did not settle: its workers kept running")
 

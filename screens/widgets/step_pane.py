@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import ContentSwitcher, Static
+from textual.widgets import Static
 
 from screens.widgets.marks import status_content
 from screens.widgets.tab_bar import TabBar
@@ -25,6 +25,9 @@ def explanation_body(markdown: str) -> str:
     return rest.lstrip("\n") if first.startswith("# ") else markdown
 
 
+TABS = {"tab-why": "1 Why", "tab-plan": "2 Plan", "tab-checks": "3 Checks", "tab-log": "4 Log"}  # pane id: label
+
+
 class StepPane(Vertical):
     """Why the step matters, its plan, its live checks, and the log of what runs.
 
@@ -36,29 +39,33 @@ class StepPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="step-heading")
-        yield TabBar([("tab-why", "1 Why"), ("tab-plan", "2 Plan"), ("tab-checks", "3 Checks"),
-                      ("tab-log", "4 Log")], "tab-why", id="step-tabs")
-        with ContentSwitcher(id="step-panes", initial="tab-why"):
-            with VerticalScroll(id="tab-why"):
-                yield Static("Loading the explanation…", id="why-placeholder")
+        yield TabBar(list(TABS.items()), "tab-why", id="step-tabs")
+        with VerticalScroll(id="tab-why"):
+            yield Static("Loading the explanation…", id="why-placeholder")
 
     def on_tab_bar_changed(self, event: TabBar.Changed) -> None:
-        switcher = self.query_one(ContentSwitcher)
-        if switcher.query_children(f"#{event.active}"):  # else ``fill`` shows it, once mounted
-            switcher.current = event.active
+        self._show_pane(event.active)
+
+    def _show_pane(self, active: str) -> None:
+        """Show pane ``active`` and hide the others; until ``fill`` has mounted it, keep the current one."""
+        panes = [child for child in self.children if child.id in TABS]
+        if any(pane.id == active for pane in panes):
+            for pane in panes:
+                pane.display = pane.id == active
 
     async def fill(self) -> None:
-        """Mount the Plan, Checks and Log tabs' widgets (their modules load here too)."""
+        """Mount the Plan, Checks and Log panes (their modules load here too), hidden until chosen."""
         from screens.widgets.activity import ActivityPanel
         from screens.widgets.checks_table import ChecksPanel
         from screens.widgets.plan_view import PlanOptions, PlanView
 
-        switcher = self.query_one(ContentSwitcher)
-        for pane in (VerticalScroll(PlanOptions(id="plan-options"), PlanView(id="plan-view"), id="tab-plan"),
-                     Vertical(ChecksPanel(id="checks-panel"), id="tab-checks"),
-                     Vertical(ActivityPanel(id="activity"), id="tab-log")):
-            await switcher.add_content(pane)  # hidden until its tab is chosen
-        switcher.current = self.query_one(TabBar).active  # a tab chosen meanwhile shows now
+        panes = [VerticalScroll(PlanOptions(id="plan-options"), PlanView(id="plan-view"), id="tab-plan"),
+                 Vertical(ChecksPanel(id="checks-panel"), id="tab-checks"),
+                 Vertical(ActivityPanel(id="activity"), id="tab-log")]
+        for pane in panes:
+            pane.display = False
+        await self.mount_all(panes)
+        self._show_pane(self.query_one(TabBar).active)  # a tab chosen meanwhile shows now
 
     @property
     def activity(self) -> "ActivityPanel":

@@ -1,9 +1,10 @@
 """The step pane's tab labels: one line of text, drawn by one widget.
 
 Textual's ``TabbedContent`` builds a widget per tab, an animated underline and their styles; on
-the main screen that was about a third of the first frame's own work. The panes below are a
-``ContentSwitcher``; this bar only says which one shows, and changes it on a click, on the
-arrow keys while it has focus, or when ``StepPane.select_tab`` sets ``active`` (keys 1 to 4).
+the main screen that was about a third of the first frame's own work. The panes are the step
+pane's own children (screens/widgets/step_pane.py); this bar only says which one shows, and
+changes it on a click, on the arrow keys while it has focus, or when ``StepPane.select_tab`` sets
+``active`` (keys 1 to 4).
 """
 
 from __future__ import annotations
