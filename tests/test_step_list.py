@@ -18,7 +18,9 @@ STEPS = [(f"step-{n}", f"Step number {n}") for n in range(10)]
 
 
 class ListOnly(App[None]):
-    """A StepList on its own, keeping every step it announced."""
+    """A StepList on its own, bordered as on the main screen, keeping every step it announced."""
+
+    CSS = "StepList { border: round $border; }"
 
     def __init__(self) -> None:
         super().__init__()
@@ -35,8 +37,8 @@ class ListOnly(App[None]):
 
 
 def drawn(step_list: StepList) -> list[str]:
-    """The lines as drawn now, in view."""
-    return [step_list.render_line(y).text.rstrip() for y in range(step_list.size.height)]
+    """The lines as drawn now, in view (inside the border)."""
+    return [step_list.render_line(y).text.rstrip() for y in range(step_list.scrollable_content_region.height)]
 
 
 def run(scenario, size=(40, 24)) -> None:
@@ -71,10 +73,13 @@ def test_keys_move_the_highlight_and_say_which_step_it_is_on():
 
 def test_a_click_highlights_the_step_under_the_pointer():
     async def scenario(app, step_list, pilot):
-        await pilot.click(StepList, offset=(3, 7))  # lines 6 and 7 are the fourth step
+        await pilot.click(StepList, offset=(3, 8))  # the border, then lines 6 and 7: the fourth step
         assert (step_list.selected_id, app.announced) == ("step-3", ["step-3"])
+        await pilot.click(StepList, offset=(3, 2))  # the first step's second line
+        assert step_list.selected_id == "step-0"
+        await pilot.click(StepList, offset=(3, 0))  # the border: nothing changes
         await pilot.click(StepList, offset=(3, 21))  # below the last step: nothing changes
-        assert step_list.selected_id == "step-3"
+        assert (step_list.selected_id, app.announced) == ("step-0", ["step-3", "step-0"])
 
     run(scenario)
 
@@ -82,7 +87,7 @@ def test_a_click_highlights_the_step_under_the_pointer():
 def test_on_a_short_terminal_the_highlight_is_scrolled_into_view():
     async def scenario(app, step_list, pilot):
         assert drawn(step_list)[:2] == ["○ Step number 0", "  pending"]
-        assert len(drawn(step_list)) == 6 and "Step number 9" not in "".join(drawn(step_list))
+        assert len(drawn(step_list)) == 4 and "Step number 9" not in "".join(drawn(step_list))  # 6 rows, bordered
         await pilot.press("end")
         await pilot.pause()
         assert drawn(step_list)[-2:] == ["○ Step number 9", "  pending"]

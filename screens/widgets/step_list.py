@@ -128,7 +128,10 @@ class StepList(ScrollView, can_focus=True):
         self.action_move(direction * max(1, self.scrollable_content_region.height // LINES_PER_STEP))
 
     def on_click(self, event: events.Click) -> None:
-        index = (event.y + self.scroll_offset.y) // LINES_PER_STEP
+        inside = event.get_content_offset(self)  # from the first line, past the border
+        if inside is None:
+            return
+        index = (inside.y + self.scroll_offset.y) // LINES_PER_STEP
         if 0 <= index < len(self._ids):
             self.highlighted = index
 

@@ -50,10 +50,13 @@ class TabBar(Widget, can_focus=True):
 
     def on_click(self, event: events.Click) -> None:
         """The label under the pointer: each is drawn as `` label `` (see ``render``)."""
+        inside = event.get_content_offset(self)
+        if inside is None:  # the rule under the labels
+            return
         end = 0
         for pane, label in self._tabs.items():
             end += len(label) + 2
-            if event.x < end:
+            if inside.x < end:
                 self.active = pane
                 return
 
