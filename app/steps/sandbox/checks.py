@@ -28,12 +28,14 @@ def container_checks(host: "Host", container, box: Sandbox, info: dict[str, Any]
     owner = "left to the socket-proxy step, which owns this container's settings"
 
     def probe_or(probe, fallback: tuple[bool, str]) -> tuple[bool | None, str, dict[str, Any]]:
+        why = "no shell"
         if shell:
             ok, detail, evidence = probe(container)
             if ok is not None:
                 return ok, detail, evidence
+            why = f"the probe could not run: {detail or 'no answer'}"  # the engine's words, or LOST
         ok, detail = fallback
-        return ok, f"{detail} (from the inspect data: {'no shell' if not shell else 'probe could not run'})", {}
+        return ok, f"{detail} (from the inspect data: {why})", {}
 
     if box.role.limits_only:
         yield f"{name}: root filesystem read-only", None, f"skipped: {owner}", {}
